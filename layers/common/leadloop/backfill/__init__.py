@@ -1,0 +1,1 @@
+"""Scheduled and on-demand bulk reads of routed forms."""

@@ -1,0 +1,1 @@
+"""Capturing leads: webhook notifications, fetching, and the fetch-retry path."""

@@ -1,0 +1,45 @@
+"""The FetchRetryQueue / FetchRetryDLQ message: ids and bookkeeping only, never lead answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadloop.webhook.payload import LeadNotification
+
+_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+
+
+class FetchRetryMessage(BaseModel):
+    """A lead whose fetch must be tried again (or, in the DLQ, could not be fetched)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    v: int = 1
+    leadgen_id: _Id
+    page_id: _Id | None = None
+    form_id: _Id | None = None
+    created_time: int | None = None
+    attempts: int = Field(default=0, ge=0)
+    reason: str = Field(default="", max_length=600)
+
+    @classmethod
+    def from_notification(cls, note: LeadNotification, *, attempts: int, reason: str) -> FetchRetryMessage:
+        return cls(
+            leadgen_id=note.leadgen_id,
+            page_id=note.page_id,
+            form_id=note.form_id,
+            created_time=note.created_time,
+            attempts=attempts,
+            reason=reason[:600],
+        )
+
+    def notification(self) -> LeadNotification:
+        return LeadNotification(
+            leadgen_id=self.leadgen_id,
+            page_id=self.page_id,
+            form_id=self.form_id,
+            ad_id=None,
+            created_time=self.created_time,
+        )

@@ -1,0 +1,75 @@
+"""SQS adapter for FetchRetryQueue and FetchRetryDLQ."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadloop.capture.messages import FetchRetryMessage
+
+MAX_DELAY_SECONDS = 900
+MAX_VISIBILITY_SECONDS = 43200
+_SEND_BATCH = 10
+
+
+class QueueError(RuntimeError):
+    """A message could not be queued; the caller must not acknowledge the work it carries."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    message: FetchRetryMessage
+    delay_seconds: int = 0
+
+
+class MessageQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Send all messages (batches of 10); raise ``QueueError`` if any is left unsent."""
+        for start in range(0, len(messages), _SEND_BATCH):
+            chunk = messages[start : start + _SEND_BATCH]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": out.message.model_dump_json(),
+                    "DelaySeconds": max(0, min(MAX_DELAY_SECONDS, int(out.delay_seconds))),
+                    "MessageAttributes": {
+                        "reason": {"DataType": "String", "StringValue": out.message.reason[:250] or "-"},
+                    },
+                }
+                for i, out in enumerate(chunk)
+            ]
+            try:
+                answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise QueueError(f"sending to the queue failed: {type(exc).__name__}") from None
+            if answer.get("Failed"):
+                raise QueueError(f"{len(answer['Failed'])} message(s) were not queued")
+
+    def send_text(self, body: str, reason: str) -> None:
+        """Forward an unreadable message verbatim, with the reason, so an operator can inspect it."""
+        try:
+            self._sqs.send_message(
+                QueueUrl=self._url,
+                MessageBody=body or "-",
+                MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:250] or "-"}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueError(f"sending to the queue failed: {type(exc).__name__}") from None
+
+    def delay_redelivery(self, receipt_handle: str, seconds: float) -> None:
+        """Hide a received message for ``seconds`` (backoff before Lambda sees it again)."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self._url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=max(0, min(MAX_VISIBILITY_SECONDS, int(seconds))),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueError(f"changing visibility failed: {type(exc).__name__}") from None

@@ -1,0 +1,223 @@
+"""Capture logic: record every notified lead, fetch what the time budget allows, queue the rest.
+
+The webhook answers Meta only after every notification is durably recorded (a ``PENDING`` stub),
+then spends what is left of its budget fetching leads with batch calls. Whatever was not fetched
+in time, or failed, goes to FetchRetryQueue; a lead Meta will never return goes to FetchRetryDLQ
+with the reason. Token and permission failures are loud and keep the lead queued. Nothing is
+dropped: an error that leaves work unqueued propagates so the caller answers 5xx and Meta retries.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from leadloop.capture.messages import FetchRetryMessage
+from leadloop.capture.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
+from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
+from leadloop.leads.reader import LeadReadResult, read_leads
+from leadloop.leads.store import LeadSource, LeadStatus, LeadStore, StoreError
+from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.webhook.payload import LeadNotification
+
+AUTH_RETRY_DELAY_SECONDS = 900
+MIN_FETCH_WINDOW_SECONDS = 0.3
+
+
+@dataclass
+class CaptureDeps:
+    store: LeadStore
+    graph_for_page: Callable[[str | None], GraphClient]
+    retry_queue: MessageQueue
+    dead_letters: MessageQueue
+    clock: Callable[[], float] = time.time
+    base_retry_delay: int = 30
+    max_attempts: int = 8
+
+
+@dataclass
+class CaptureReport:
+    notified: int = 0
+    already_stored: int = 0
+    stored: int = 0
+    queued_for_retry: int = 0
+    parked: int = 0
+
+
+def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: float) -> CaptureReport:
+    """Handle one webhook POST's leads; raises ``StoreError``/``QueueError`` if work could be lost."""
+    report = CaptureReport(notified=len(notes))
+    now = int(deps.clock())
+    recorded = deps.store.record_notifications(notes, now=now)
+    fetched_already = {r.leadgen_id for r in recorded if r.status is LeadStatus.FETCHED}
+    report.already_stored = len(fetched_already)
+    to_fetch = [n for n in notes if n.leadgen_id not in fetched_already]
+
+    retries: list[OutgoingMessage] = []
+    parked: list[OutgoingMessage] = []
+    remaining = deadline - deps.clock()
+    if remaining < MIN_FETCH_WINDOW_SECONDS:
+        retries += [_retry(n, attempts=0, reason="webhook time budget spent", delay=0) for n in to_fetch]
+        to_fetch = []
+    for result, note in _fetch(to_fetch, deps, timeout=remaining):
+        if result.lead is not None:
+            try:
+                if deps.store.save_fetched(
+                    result.lead, source=LeadSource.WEBHOOK, now=int(deps.clock()), page_id=note.page_id
+                ):
+                    report.stored += 1
+                else:
+                    report.already_stored += 1
+            except StoreError as exc:
+                retries.append(_retry(note, attempts=1, reason=str(exc), delay=deps.base_retry_delay))
+            continue
+        assert result.error is not None
+        _note_error(result.error, note)
+        if result.error.retryable or isinstance(result.error, GraphAuthError):
+            retries.append(
+                _retry(
+                    note, attempts=1, reason=result.error.describe(), delay=_delay_for(result.error, 1, deps)
+                )
+            )
+        else:
+            parked.append(_retry(note, attempts=1, reason=result.error.describe(), delay=0))
+            deps.store.note_fetch_failure(note.leadgen_id, result.error.describe(), failed=True, now=now)
+
+    deps.retry_queue.send(retries)
+    deps.dead_letters.send(parked)
+    report.queued_for_retry, report.parked = len(retries), len(parked)
+    _emit(report)
+    return report
+
+
+@dataclass(frozen=True)
+class ReceivedRetry:
+    message_id: str
+    receipt_handle: str
+    message: FetchRetryMessage
+    receive_count: int
+
+
+def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[str]:
+    """Try the queued leads again; returns the message ids to report as batch item failures.
+
+    Successes and parked leads are acknowledged. A failure hides its message for a backoff
+    (visibility change) and is reported so SQS redelivers it; after ``max_attempts`` the lead is
+    parked in the DLQ with the last reason.
+    """
+    statuses = deps.store.statuses(r.message.leadgen_id for r in received)
+    pending = [r for r in received if statuses.get(r.message.leadgen_id) is not LeadStatus.FETCHED]
+    failed: set[str] = set()
+    parked: list[tuple[ReceivedRetry, OutgoingMessage]] = []
+    notes = [r.message.notification() for r in pending]
+    now = int(deps.clock())
+    for (result, _note), item in zip(_fetch(notes, deps, timeout=None), pending, strict=True):
+        attempts = item.message.attempts + item.receive_count
+        if result.lead is not None:
+            try:
+                deps.store.save_fetched(
+                    result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id
+                )
+                metrics.add_metric(name="LeadFetchRetrySucceeded", unit=MetricUnit.Count, value=1)
+            except StoreError:
+                failed.add(item.message_id)
+            continue
+        error = result.error
+        assert error is not None
+        _note_error(error, item.message.notification())
+        reason = error.describe()
+        retry_later = error.retryable or isinstance(error, GraphAuthError)
+        if retry_later and attempts < deps.max_attempts:
+            try:
+                deps.store.note_fetch_failure(item.message.leadgen_id, reason, failed=False, now=now)
+                deps.retry_queue.delay_redelivery(
+                    item.receipt_handle, _delay_for(error, item.receive_count, deps)
+                )
+            except (StoreError, QueueError):
+                pass  # the default visibility timeout still brings the message back
+            failed.add(item.message_id)
+            continue
+        parked.append((item, _retry(item.message.notification(), attempts=attempts, reason=reason, delay=0)))
+
+    for item, out in parked:
+        try:
+            deps.dead_letters.send([out])
+            deps.store.note_fetch_failure(item.message.leadgen_id, out.message.reason, failed=True, now=now)
+        except (QueueError, StoreError):
+            failed.add(item.message_id)
+            continue
+        metrics.add_metric(name="LeadFetchParked", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "lead parked in FetchRetryDLQ",
+            extra={
+                "leadgen_id": item.message.leadgen_id,
+                "attempts": out.message.attempts,
+                "reason": out.message.reason,
+            },
+        )
+    return failed
+
+
+# ---------------------------------------------------------------------- helpers
+def _fetch(
+    notes: Sequence[LeadNotification], deps: CaptureDeps, *, timeout: float | None
+) -> list[tuple[LeadReadResult, LeadNotification]]:
+    """Read the leads, one client per Page token; results in the order of ``notes``."""
+    by_page: dict[str | None, list[LeadNotification]] = defaultdict(list)
+    for note in notes:
+        by_page[note.page_id].append(note)
+    results: dict[str, LeadReadResult] = {}
+    for page_id, page_notes in by_page.items():
+        client = deps.graph_for_page(page_id)
+        for result in read_leads(client, [n.leadgen_id for n in page_notes], timeout=timeout):
+            results[result.leadgen_id] = result
+    return [(results[n.leadgen_id], n) for n in notes]
+
+
+def _retry(note: LeadNotification, *, attempts: int, reason: str, delay: int) -> OutgoingMessage:
+    return OutgoingMessage(FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason), delay)
+
+
+def _delay_for(error: GraphError, attempt: int, deps: CaptureDeps) -> int:
+    if isinstance(error, GraphThrottledError):
+        return int(error.retry_after)
+    if isinstance(error, GraphAuthError):
+        return AUTH_RETRY_DELAY_SECONDS
+    backoff = deps.base_retry_delay * (2 ** max(0, attempt - 1))
+    return int(min(MAX_DELAY_SECONDS, backoff * random.uniform(0.8, 1.2)))
+
+
+def _note_error(error: GraphError, note: LeadNotification) -> None:
+    fields = error.log_fields() | {
+        "leadgen_id": note.leadgen_id,
+        "page_id": note.page_id,
+        "form_id": note.form_id,
+    }
+    if isinstance(error, GraphAuthError):
+        metrics.add_metric(name="GraphAuthFailure", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Graph token or permission failure: leads are kept queued until it is fixed", extra=fields
+        )
+    else:
+        metrics.add_metric(name="LeadFetchFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("lead fetch failed", extra=fields)
+
+
+def _emit(report: CaptureReport) -> None:
+    metrics.add_metric(name="LeadNotified", unit=MetricUnit.Count, value=report.notified)
+    metrics.add_metric(name="LeadStored", unit=MetricUnit.Count, value=report.stored)
+    metrics.add_metric(name="LeadDuplicate", unit=MetricUnit.Count, value=report.already_stored)
+    metrics.add_metric(name="LeadQueuedForRetry", unit=MetricUnit.Count, value=report.queued_for_retry)
+    logger.info(
+        "webhook leads handled",
+        extra={
+            "notified": report.notified,
+            "stored": report.stored,
+            "already_stored": report.already_stored,
+            "queued_for_retry": report.queued_for_retry,
+            "parked": report.parked,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Leads: the Graph lead model, reading leads from Meta, and the DynamoDB lead store."""

@@ -1,0 +1,74 @@
+"""The lead as Meta returns it (meta-api.md §1.3), validated before anything is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+#: Fields every lead read asks for explicitly (Meta's default field set is not documented).
+LEAD_FIELDS = (
+    "id",
+    "created_time",
+    "form_id",
+    "ad_id",
+    "ad_name",
+    "adset_id",
+    "adset_name",
+    "campaign_id",
+    "campaign_name",
+    "field_data",
+    "custom_disclaimer_responses",
+    "is_organic",
+    "platform",
+    "partner_name",
+)
+LEAD_FIELDS_PARAM = ",".join(LEAD_FIELDS)
+
+
+def _none_if_zero(value: Any) -> Any:
+    return None if value in ("", 0, "0") else value
+
+
+_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_OptionalId = Annotated[_Id | None, BeforeValidator(_none_if_zero)]
+
+
+class FieldAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    name: str
+    values: list[str] = Field(default_factory=list)
+
+
+class DisclaimerResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    checkbox_key: str
+    is_checked: str = ""
+
+
+class GraphLead(BaseModel):
+    """A lead read from ``GET /{lead_id}`` or ``/{form_id}/leads``; raw answers kept verbatim."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    id: _Id
+    created_time: datetime
+    form_id: _OptionalId = None
+    ad_id: _OptionalId = None
+    ad_name: str | None = None
+    adset_id: _OptionalId = None
+    adset_name: str | None = None
+    campaign_id: _OptionalId = None
+    campaign_name: str | None = None
+    field_data: list[FieldAnswer] = Field(default_factory=list)
+    custom_disclaimer_responses: list[DisclaimerResponse] = Field(default_factory=list)
+    is_organic: bool | None = None
+    platform: str | None = None
+    partner_name: str | None = None
+
+    @property
+    def created_epoch(self) -> int:
+        return int(self.created_time.timestamp())

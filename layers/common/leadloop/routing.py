@@ -1,0 +1,58 @@
+"""The routing document: which forms are captured and which audiences each form feeds.
+
+Stored as JSON in the SSM parameter ``RoutingParameter`` and read through Powertools
+``parameters`` (cached), so operators change routing without a deploy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.utilities import parameters
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from leadloop.credentials import ConfigurationError
+
+_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+
+
+class FormRoute(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    form_id: _Id
+    page_id: _Id
+    name: str | None = None
+    audience_ids: list[_Id] = Field(default_factory=list)
+    field_map: dict[str, str] = Field(default_factory=dict)
+
+
+class Routing(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    forms: list[FormRoute] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_forms(self) -> Routing:
+        ids = [f.form_id for f in self.forms]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a form_id appears twice")
+        return self
+
+    def form(self, form_id: str) -> FormRoute | None:
+        return next((f for f in self.forms if f.form_id == form_id), None)
+
+
+def load_routing(parameter_name: str, *, max_age: int = 60) -> Routing:
+    try:
+        raw: Any = parameters.get_parameter(parameter_name, transform="json", max_age=max_age)
+    except parameters.exceptions.GetParameterError as exc:
+        raise ConfigurationError(
+            f"cannot read the routing parameter: {type(exc.__cause__ or exc).__name__}"
+        ) from None
+    except parameters.exceptions.TransformParameterError:
+        raise ConfigurationError("the routing parameter is not JSON") from None
+    try:
+        return Routing.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"the routing parameter is invalid: {exc.error_count()} error(s)") from None

@@ -1,0 +1,73 @@
+"""One settings model per function, read from environment variables on first use.
+
+Environment variables carry resource names, ARNs and knobs, never secret values (DESIGN rule 3).
+Models are validated lazily (not at import) and cached; tests call ``clear_settings_cache()``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_Name = Annotated[str, Field(min_length=1)]
+
+
+class CommonSettings(BaseModel):
+    """What every function needs."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    graph_api_version: str = Field(alias="GRAPH_API_VERSION", pattern=r"^v\d+\.\d+$")
+    graph_base_url: str = Field(
+        default="https://graph.facebook.com", alias="GRAPH_BASE_URL", pattern=r"^https?://"
+    )
+    meta_secret_arn: _Name = Field(alias="META_SECRET_ARN")
+    routing_parameter_name: _Name = Field(alias="ROUTING_PARAMETER_NAME")
+    leads_table_name: _Name = Field(alias="LEADS_TABLE_NAME")
+    state_table_name: _Name = Field(alias="STATE_TABLE_NAME")
+    lead_retention_days: int = Field(default=365, alias="LEAD_RETENTION_DAYS", ge=1)
+    secret_max_age_seconds: int = Field(default=300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
+    graph_read_timeout_seconds: float = Field(default=20.0, alias="GRAPH_READ_TIMEOUT_SECONDS", gt=0)
+
+
+class LeadFetchSettings(CommonSettings):
+    """LeadFetchFunction: the webhook and the fetch-retry consumer."""
+
+    fetch_retry_queue_url: _Name = Field(alias="FETCH_RETRY_QUEUE_URL")
+    fetch_retry_dlq_url: _Name = Field(alias="FETCH_RETRY_DLQ_URL")
+    webhook_response_budget_seconds: float = Field(default=3.0, alias="WEBHOOK_RESPONSE_BUDGET_SECONDS", gt=0)
+    max_fetch_attempts: int = Field(default=8, alias="MAX_FETCH_ATTEMPTS", ge=1)
+    webhook_max_body_bytes: int = Field(default=2 * 1024 * 1024, alias="WEBHOOK_MAX_BODY_BYTES", ge=1024)
+    retry_base_delay_seconds: int = Field(default=30, alias="RETRY_BASE_DELAY_SECONDS", ge=0, le=900)
+
+
+class BackfillSettings(CommonSettings):
+    """BackfillFunction: scheduled and on-demand bulk reads."""
+
+    backfill_overlap_seconds: int = Field(default=900, alias="BACKFILL_OVERLAP_SECONDS", ge=0)
+    backfill_initial_lookback_days: int = Field(
+        default=90, alias="BACKFILL_INITIAL_LOOKBACK_DAYS", ge=1, le=90
+    )
+    backfill_slice_seconds: int = Field(default=86400, alias="BACKFILL_SLICE_SECONDS", ge=60)
+    backfill_page_size: int = Field(default=100, alias="BACKFILL_PAGE_SIZE", ge=1, le=500)
+    leadgen_budget_fraction: float = Field(default=0.5, alias="LEADGEN_BUDGET_FRACTION", gt=0, le=1)
+    leadgen_usage_ceiling_pct: float = Field(default=75.0, alias="LEADGEN_USAGE_CEILING_PCT", gt=0, le=100)
+
+
+def load_settings[T: CommonSettings](model: type[T]) -> T:
+    """Validate the environment into ``model`` once per process (fails fast with field names)."""
+    cached = _cache.get(model)
+    if cached is None:
+        cached = _cache[model] = model.model_validate(dict(os.environ))
+    assert isinstance(cached, model)
+    return cached
+
+
+def clear_settings_cache() -> None:
+    """Forget validated settings (tests change the environment between cases)."""
+    _cache.clear()
+
+
+_cache: dict[type[CommonSettings], CommonSettings] = {}

@@ -1,0 +1,1 @@
+"""StateTable: watermarks, per-Page call counters and backoffs (later: locks and sessions)."""
