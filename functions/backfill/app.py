@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from leadloop.backfill import wiring
 from leadloop.backfill.request import BackfillRequest
 from leadloop.backfill.service import backfill
 from leadloop.observability import logger, metrics
-from pydantic import ValidationError
 
 
 class InvalidBackfillRequest(ValueError):

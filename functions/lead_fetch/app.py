@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
 from leadloop.capture import retry_consumer, wiring
 from leadloop.observability import logger, metrics
 from leadloop.webhook import endpoint
@@ -21,9 +22,7 @@ def _respond(answer: endpoint.HttpAnswer) -> Response[str]:
 
 @app.get("/webhook")
 def verify() -> Response[str]:
-    return _respond(
-        endpoint.verify_subscription(app.current_event.query_string_parameters, wiring.credentials)
-    )
+    return _respond(endpoint.verify_subscription(app.current_event.query_string_parameters, wiring.credentials))
 
 
 @app.post("/webhook")

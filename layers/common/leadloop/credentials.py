@@ -47,9 +47,7 @@ def load_credentials(secret_arn: str, *, max_age: int = 300) -> MetaCredentials:
     try:
         raw: Any = parameters.get_secret(secret_arn, transform="json", max_age=max_age)
     except parameters.exceptions.GetParameterError as exc:
-        raise ConfigurationError(
-            f"cannot read the Meta secret: {type(exc.__cause__ or exc).__name__}"
-        ) from None
+        raise ConfigurationError(f"cannot read the Meta secret: {type(exc.__cause__ or exc).__name__}") from None
     except parameters.exceptions.TransformParameterError:
         raise ConfigurationError("the Meta secret is not a JSON object") from None
     try:

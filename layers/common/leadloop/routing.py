@@ -47,9 +47,7 @@ def load_routing(parameter_name: str, *, max_age: int = 60) -> Routing:
     try:
         raw: Any = parameters.get_parameter(parameter_name, transform="json", max_age=max_age)
     except parameters.exceptions.GetParameterError as exc:
-        raise ConfigurationError(
-            f"cannot read the routing parameter: {type(exc.__cause__ or exc).__name__}"
-        ) from None
+        raise ConfigurationError(f"cannot read the routing parameter: {type(exc.__cause__ or exc).__name__}") from None
     except parameters.exceptions.TransformParameterError:
         raise ConfigurationError("the routing parameter is not JSON") from None
     try:

@@ -20,9 +20,7 @@ class CommonSettings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     graph_api_version: str = Field(alias="GRAPH_API_VERSION", pattern=r"^v\d+\.\d+$")
-    graph_base_url: str = Field(
-        default="https://graph.facebook.com", alias="GRAPH_BASE_URL", pattern=r"^https?://"
-    )
+    graph_base_url: str = Field(default="https://graph.facebook.com", alias="GRAPH_BASE_URL", pattern=r"^https?://")
     meta_secret_arn: _Name = Field(alias="META_SECRET_ARN")
     routing_parameter_name: _Name = Field(alias="ROUTING_PARAMETER_NAME")
     leads_table_name: _Name = Field(alias="LEADS_TABLE_NAME")
@@ -47,9 +45,7 @@ class BackfillSettings(CommonSettings):
     """BackfillFunction: scheduled and on-demand bulk reads."""
 
     backfill_overlap_seconds: int = Field(default=900, alias="BACKFILL_OVERLAP_SECONDS", ge=0)
-    backfill_initial_lookback_days: int = Field(
-        default=90, alias="BACKFILL_INITIAL_LOOKBACK_DAYS", ge=1, le=90
-    )
+    backfill_initial_lookback_days: int = Field(default=90, alias="BACKFILL_INITIAL_LOOKBACK_DAYS", ge=1, le=90)
     backfill_slice_seconds: int = Field(default=86400, alias="BACKFILL_SLICE_SECONDS", ge=60)
     backfill_page_size: int = Field(default=100, alias="BACKFILL_PAGE_SIZE", ge=1, le=500)
     leadgen_budget_fraction: float = Field(default=0.5, alias="LEADGEN_BUDGET_FRACTION", gt=0, le=1)

@@ -45,7 +45,9 @@ def make_client(responder):
     adapter = FakeGraph(responder)
     session = requests.Session()
     session.mount("https://graph.test", adapter)
-    return GraphClient(base_url="https://graph.test", version="v26.0", access_token=TOKEN, app_secret=SECRET, session=session), adapter
+    return GraphClient(
+        base_url="https://graph.test", version="v26.0", access_token=TOKEN, app_secret=SECRET, session=session
+    ), adapter
 
 
 def test_token_travels_in_the_header_and_proof_in_the_query():
@@ -66,11 +68,19 @@ def test_batch_results_stand_alone_including_unfinished_items():
         assert [i["relative_url"] for i in items] == ["1?fields=id", "2?fields=id", "3?fields=id"]
         assert form["appsecret_proof"] == [PROOF]
         assert "access_token" not in form
-        return 200, [
-            {"code": 200, "headers": [], "body": json.dumps({"id": "1"})},
-            {"code": 400, "headers": [], "body": json.dumps({"error": {"code": 190, "error_subcode": 463, "message": "expired"}})},
-            None,
-        ], {}
+        return (
+            200,
+            [
+                {"code": 200, "headers": [], "body": json.dumps({"id": "1"})},
+                {
+                    "code": 400,
+                    "headers": [],
+                    "body": json.dumps({"error": {"code": 190, "error_subcode": 463, "message": "expired"}}),
+                },
+                None,
+            ],
+            {},
+        )
 
     client, _ = make_client(responder)
     results = client.batch([BatchRequest.get(i, {"fields": "id"}) for i in ("1", "2", "3")])
@@ -87,7 +97,13 @@ def test_batch_size_is_bounded():
 
 def test_paging_follows_next_without_reusing_the_token_meta_put_in_it():
     pages = {
-        "/v26.0/9/leads": {"data": [{"id": "1"}], "paging": {"cursors": {"after": "A"}, "next": f"https://graph.test/v26.0/9/leads?access_token={TOKEN}&after=A&limit=1"}},
+        "/v26.0/9/leads": {
+            "data": [{"id": "1"}],
+            "paging": {
+                "cursors": {"after": "A"},
+                "next": f"https://graph.test/v26.0/9/leads?access_token={TOKEN}&after=A&limit=1",
+            },
+        },
         "/v26.0/9/leads?after": {"data": [{"id": "2"}], "paging": {"cursors": {"after": "B"}}},
     }
 
@@ -118,7 +134,9 @@ def test_network_failures_become_transport_errors_without_the_url():
 
 
 def test_error_bodies_raise_classified_errors():
-    client, _ = make_client(lambda r: (400, {"error": {"code": 100, "error_subcode": 33, "message": "no such object"}}, {}))
+    client, _ = make_client(
+        lambda r: (400, {"error": {"code": 100, "error_subcode": 33, "message": "no such object"}}, {})
+    )
     with pytest.raises(GraphPermanentError) as caught:
         client.get("1")
     assert caught.value.subcode == 33

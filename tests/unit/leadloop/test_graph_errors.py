@@ -51,7 +51,11 @@ def test_codes_map_to_the_action_meta_documents(status, body, cls):
 
 
 def test_throttle_wait_comes_from_the_business_usage_header():
-    headers = {"X-Business-Use-Case-Usage": json.dumps({"111": [{"type": "leadgen", "call_count": 100, "estimated_time_to_regain_access": 7}]})}
+    headers = {
+        "X-Business-Use-Case-Usage": json.dumps(
+            {"111": [{"type": "leadgen", "call_count": 100, "estimated_time_to_regain_access": 7}]}
+        )
+    }
     error = error_from_response(400, err(80005), headers)
     assert isinstance(error, GraphThrottledError)
     assert error.retry_after == 420
@@ -63,7 +67,9 @@ def test_throttle_without_advice_waits_a_default_and_policy_blocks_wait_long():
 
 
 def test_describe_carries_codes_and_trace_and_truncates_the_message():
-    error = error_from_response(400, {"error": {"message": "x" * 1000, "code": 100, "error_subcode": 33, "fbtrace_id": "T1"}}, {})
+    error = error_from_response(
+        400, {"error": {"message": "x" * 1000, "code": 100, "error_subcode": 33, "fbtrace_id": "T1"}}, {}
+    )
     text = error.describe()
     assert "code=100" in text and "subcode=33" in text and "fbtrace_id=T1" in text
     assert len(text) < 400
@@ -71,8 +77,13 @@ def test_describe_carries_codes_and_trace_and_truncates_the_message():
 
 def test_usage_header_parsing_tolerates_garbage():
     usage = GraphUsage.from_headers(
-        {"x-app-usage": "not json", "X-Ad-Account-Usage": json.dumps({"acc_id_util_pct": 9.5, "reset_time_duration": 100}),
-         "x-business-use-case-usage": json.dumps({"1": [{"type": "leadgen", "call_count": "80", "total_time": 10}], "2": "bad"})}
+        {
+            "x-app-usage": "not json",
+            "X-Ad-Account-Usage": json.dumps({"acc_id_util_pct": 9.5, "reset_time_duration": 100}),
+            "x-business-use-case-usage": json.dumps(
+                {"1": [{"type": "leadgen", "call_count": "80", "total_time": 10}], "2": "bad"}
+            ),
+        }
     )
     assert usage.app_pct == 0
     assert usage.ad_account_pct == 9.5

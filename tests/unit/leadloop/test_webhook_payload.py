@@ -17,13 +17,22 @@ def body(*entries, obj="page"):
 
 def test_every_entry_and_change_is_read_and_ids_stay_exact():
     raw = body(
-        {"id": 111, "time": 1, "changes": [change(BIG_LEAD, ad_id=120241202673250160, created_time=1700000000), change(2)]},
+        {
+            "id": 111,
+            "time": 1,
+            "changes": [change(BIG_LEAD, ad_id=120241202673250160, created_time=1700000000), change(2)],
+        },
         {"id": 111, "time": 1, "changes": [change(3)]},
     )
     parsed = parse_leadgen_notifications(raw)
     assert [n.leadgen_id for n in parsed.leads] == [str(BIG_LEAD), "2", "3"]
     first = parsed.leads[0]
-    assert (first.page_id, first.form_id, first.ad_id, first.created_time) == ("111", "222", "120241202673250160", 1700000000)
+    assert (first.page_id, first.form_id, first.ad_id, first.created_time) == (
+        "111",
+        "222",
+        "120241202673250160",
+        1700000000,
+    )
 
 
 def test_organic_leads_have_no_ad_and_adgroup_is_a_fallback():
@@ -45,7 +54,9 @@ def test_page_id_falls_back_to_the_entry_id():
 
 
 def test_malformed_changes_are_counted_while_valid_ones_are_kept():
-    raw = body({"id": 1, "changes": [change(1), {"field": "leadgen", "value": {"leadgen_id": "abc"}}, {"field": "leadgen"}]})
+    raw = body(
+        {"id": 1, "changes": [change(1), {"field": "leadgen", "value": {"leadgen_id": "abc"}}, {"field": "leadgen"}]}
+    )
     parsed = parse_leadgen_notifications(raw)
     assert [n.leadgen_id for n in parsed.leads] == ["1"]
     assert parsed.malformed_changes == 2
@@ -58,8 +69,15 @@ def test_other_objects_yield_no_leads():
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[]", b'{"object":"page"}', b'{"entry":[]}', b'{"object":"page","entry":[1]}',
-     b'{"object":"page","entry":[{"changes":{}}]}', b"\xff\xfe"],
+    [
+        b"not json",
+        b"[]",
+        b'{"object":"page"}',
+        b'{"entry":[]}',
+        b'{"object":"page","entry":[1]}',
+        b'{"object":"page","entry":[{"changes":{}}]}',
+        b"\xff\xfe",
+    ],
 )
 def test_bodies_that_are_not_notifications_raise(raw):
     with pytest.raises(MalformedPayload):

@@ -125,9 +125,7 @@ def backfill(
                 route.page_id, [r for r in routes if r.page_id == route.page_id], deps, now
             )
         try:
-            _backfill_form(
-                route, form, deps, budgets[route.page_id], since=since, now=now, time_left=time_left
-            )
+            _backfill_form(route, form, deps, budgets[route.page_id], since=since, now=now, time_left=time_left)
         except _StopForm as stop:
             form.status, form.detail = stop.status, stop.detail
         metrics.add_metric(name="BackfillLeadsInserted", unit=MetricUnit.Count, value=form.leads_inserted)
@@ -150,9 +148,7 @@ def _backfill_form(
 ) -> None:
     watermark = deps.state.watermark(route.form_id)
     if since is None:
-        since = (
-            watermark - deps.overlap_seconds if watermark is not None else now - deps.initial_lookback_seconds
-        )
+        since = watermark - deps.overlap_seconds if watermark is not None else now - deps.initial_lookback_seconds
     form.since, form.until, form.watermark = since, now, watermark
     client = deps.graph_for_page(route.page_id)
     start = since
@@ -181,16 +177,12 @@ def _read_slice(
         {"field": "time_created", "operator": "LESS_THAN", "value": end},
     ]
     params = {"fields": LEAD_FIELDS_PARAM, "limit": str(deps.page_size), "filtering": json.dumps(filtering)}
-    page: GraphPage | None = _call(
-        lambda: client.get_page(f"{route.form_id}/leads", params), route, deps, budget
-    )
+    page: GraphPage | None = _call(lambda: client.get_page(f"{route.form_id}/leads", params), route, deps, budget)
     while page is not None:
         form.pages_read += 1
         _store_page(page, route, form, deps)
         if page.usage.max_pct("leadgen") >= deps.usage_ceiling_pct:
-            until = int(deps.clock()) + max(
-                USAGE_BACKOFF_SECONDS, int(page.usage.regain_seconds(route.page_id))
-            )
+            until = int(deps.clock()) + max(USAGE_BACKOFF_SECONDS, int(page.usage.regain_seconds(route.page_id)))
             deps.state.set_backoff(route.page_id, until, "leadgen usage near Meta's limit")
             if page.next_url:
                 raise _StopForm("partial", "stopped: Meta's leadgen usage is near its limit")
@@ -224,9 +216,7 @@ def _store_page(page: GraphPage, route: FormRoute, form: FormReport, deps: Backf
             continue
         if lead.form_id is None:
             lead = lead.model_copy(update={"form_id": route.form_id})
-        if deps.store.save_fetched(
-            lead, source=LeadSource.BACKFILL, now=int(deps.clock()), page_id=route.page_id
-        ):
+        if deps.store.save_fetched(lead, source=LeadSource.BACKFILL, now=int(deps.clock()), page_id=route.page_id):
             form.leads_inserted += 1
             logger.info(
                 "backfill stored a lead the webhook had not",

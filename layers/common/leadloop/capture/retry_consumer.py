@@ -34,9 +34,7 @@ def consume(event: dict[str, Any], context: Any, deps: CaptureDeps) -> dict[str,
             try:
                 deps.dead_letters.send_text(record.body, reason)
             except Exception:
-                logger.exception(
-                    "could not park an unreadable message", extra={"message_id": record.message_id}
-                )
+                logger.exception("could not park an unreadable message", extra={"message_id": record.message_id})
                 continue  # neither acknowledged nor unreadable: it will be retried
             metrics.add_metric(name="FetchRetryUnreadable", unit=MetricUnit.Count, value=1)
             unreadable.add(record.message_id)
@@ -53,7 +51,5 @@ def consume(event: dict[str, Any], context: Any, deps: CaptureDeps) -> dict[str,
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )

@@ -78,9 +78,7 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
         _note_error(result.error, note)
         if result.error.retryable or isinstance(result.error, GraphAuthError):
             retries.append(
-                _retry(
-                    note, attempts=1, reason=result.error.describe(), delay=_delay_for(result.error, 1, deps)
-                )
+                _retry(note, attempts=1, reason=result.error.describe(), delay=_delay_for(result.error, 1, deps))
             )
         else:
             parked.append(_retry(note, attempts=1, reason=result.error.describe(), delay=0))
@@ -118,9 +116,7 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
         attempts = item.message.attempts + item.receive_count
         if result.lead is not None:
             try:
-                deps.store.save_fetched(
-                    result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id
-                )
+                deps.store.save_fetched(result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id)
                 metrics.add_metric(name="LeadFetchRetrySucceeded", unit=MetricUnit.Count, value=1)
             except StoreError:
                 failed.add(item.message_id)
@@ -133,9 +129,7 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
         if retry_later and attempts < deps.max_attempts:
             try:
                 deps.store.note_fetch_failure(item.message.leadgen_id, reason, failed=False, now=now)
-                deps.retry_queue.delay_redelivery(
-                    item.receipt_handle, _delay_for(error, item.receive_count, deps)
-                )
+                deps.retry_queue.delay_redelivery(item.receipt_handle, _delay_for(error, item.receive_count, deps))
             except (StoreError, QueueError):
                 pass  # the default visibility timeout still brings the message back
             failed.add(item.message_id)
@@ -198,9 +192,7 @@ def _note_error(error: GraphError, note: LeadNotification) -> None:
     }
     if isinstance(error, GraphAuthError):
         metrics.add_metric(name="GraphAuthFailure", unit=MetricUnit.Count, value=1)
-        logger.error(
-            "Graph token or permission failure: leads are kept queued until it is fixed", extra=fields
-        )
+        logger.error("Graph token or permission failure: leads are kept queued until it is fixed", extra=fields)
     else:
         metrics.add_metric(name="LeadFetchFailed", unit=MetricUnit.Count, value=1)
         logger.warning("lead fetch failed", extra=fields)

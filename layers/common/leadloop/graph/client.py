@@ -105,14 +105,10 @@ class GraphClient:
     def version(self) -> str:
         return self._version
 
-    def get(
-        self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None
-    ) -> GraphResponse:
+    def get(self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
         return self._call("GET", self._url(path), params=dict(params or {}), timeout=timeout)
 
-    def post(
-        self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None
-    ) -> GraphResponse:
+    def post(self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
         return self._call("POST", self._url(path), data=dict(data or {}), timeout=timeout)
 
     def delete(

@@ -50,20 +50,14 @@ class GraphUsage:
         app = _json_object(lowered.get(APP_USAGE))
         account = _json_object(lowered.get(AD_ACCOUNT_USAGE))
         return cls(
-            app_pct=max(
-                (_number(app.get(k)) for k in ("call_count", "total_cputime", "total_time")), default=0.0
-            ),
+            app_pct=max((_number(app.get(k)) for k in ("call_count", "total_cputime", "total_time")), default=0.0),
             ad_account_pct=_number(account.get("acc_id_util_pct")),
             ad_account_reset_seconds=_number(account.get("reset_time_duration")),
             business=tuple(_business_entries(_json_object(lowered.get(BUSINESS_USAGE)))),
         )
 
     def for_object(self, object_id: str, usage_type: str | None = None) -> list[BucUsage]:
-        return [
-            b
-            for b in self.business
-            if b.object_id == object_id and (usage_type is None or b.type == usage_type)
-        ]
+        return [b for b in self.business if b.object_id == object_id and (usage_type is None or b.type == usage_type)]
 
     def max_pct(self, usage_type: str | None = None) -> float:
         """The highest percentage reported for any budget (optionally of one BUC type)."""
@@ -79,9 +73,7 @@ class GraphUsage:
             for b in self.business
             if object_id is None or b.object_id == object_id
         ]
-        return max(
-            [m * 60.0 for m in minutes] + [self.ad_account_reset_seconds if self.ad_account_pct >= 100 else 0]
-        )
+        return max([m * 60.0 for m in minutes] + [self.ad_account_reset_seconds if self.ad_account_pct >= 100 else 0])
 
 
 def _json_object(raw: str | None) -> dict[str, Any]:
@@ -120,9 +112,7 @@ def _business_entries(raw: dict[str, Any]) -> list[BucUsage]:
                     call_count=_number(item.get("call_count")),
                     total_cputime=_number(item.get("total_cputime")),
                     total_time=_number(item.get("total_time")),
-                    estimated_time_to_regain_access_minutes=_number(
-                        item.get("estimated_time_to_regain_access")
-                    ),
+                    estimated_time_to_regain_access_minutes=_number(item.get("estimated_time_to_regain_access")),
                 )
             )
     return entries

@@ -48,9 +48,7 @@ def _read_chunk(client: GraphClient, ids: list[str], timeout: float | None) -> l
         answers = client.batch(requests, timeout=timeout)
     except GraphError as exc:
         return [LeadReadResult(lead_id, error=exc) for lead_id in ids]
-    return [
-        _to_result(lead_id, answer.data, answer.error) for lead_id, answer in zip(ids, answers, strict=True)
-    ]
+    return [_to_result(lead_id, answer.data, answer.error) for lead_id, answer in zip(ids, answers, strict=True)]
 
 
 def _to_result(lead_id: str, data: object, error: GraphError | None) -> LeadReadResult:

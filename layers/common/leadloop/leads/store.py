@@ -51,18 +51,14 @@ class RecordedNotification:
 
 
 class LeadStore:
-    def __init__(
-        self, client: Any, table_name: str, *, retention_days: int, parallel_writes: int = 8
-    ) -> None:
+    def __init__(self, client: Any, table_name: str, *, retention_days: int, parallel_writes: int = 8) -> None:
         self._ddb = client
         self._table = table_name
         self._retention = retention_days * DAY_SECONDS
         self._parallel = parallel_writes
 
     # ------------------------------------------------------------------ writes
-    def record_notifications(
-        self, notes: Sequence[LeadNotification], *, now: int
-    ) -> list[RecordedNotification]:
+    def record_notifications(self, notes: Sequence[LeadNotification], *, now: int) -> list[RecordedNotification]:
         """Durably note every announced lead; returns each lead's status after the write."""
         if len(notes) <= 1:
             return [self._record(note, now) for note in notes]
@@ -88,16 +84,13 @@ class LeadStore:
             update=f"SET {', '.join(sets)} ADD #notifications :one",
             names={f"#{k}": k for k, v in values.items() if v is not None}
             | {"#notified_at": "notified_at", "#notifications": "notifications"},
-            values={f":{k}": v for k, v in values.items() if v is not None}
-            | {":notified_at": now, ":one": 1},
+            values={f":{k}": v for k, v in values.items() if v is not None} | {":notified_at": now, ":one": 1},
             return_values="UPDATED_NEW",
         )
         status = _deserializer.deserialize(response["Attributes"]["status"])
         return RecordedNotification(note.leadgen_id, LeadStatus(status))
 
-    def save_fetched(
-        self, lead: GraphLead, *, source: LeadSource, now: int, page_id: str | None = None
-    ) -> bool:
+    def save_fetched(self, lead: GraphLead, *, source: LeadSource, now: int, page_id: str | None = None) -> bool:
         """Store the full lead unless it is already stored; True when this call stored it."""
         values: dict[str, Any] = {
             "status": LeadStatus.FETCHED.value,

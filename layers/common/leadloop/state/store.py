@@ -40,9 +40,7 @@ class StateStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return
-            raise StoreError(
-                f"advancing a watermark failed: {exc.response.get('Error', {}).get('Code')}"
-            ) from None
+            raise StoreError(f"advancing a watermark failed: {exc.response.get('Error', {}).get('Code')}") from None
         except BotoCoreError as exc:
             raise StoreError(f"advancing a watermark failed: {type(exc).__name__}") from None
 

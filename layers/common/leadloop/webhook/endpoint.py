@@ -35,9 +35,7 @@ def _json(status: int, **body: object) -> HttpAnswer:
     return HttpAnswer(status, json.dumps(body))
 
 
-def verify_subscription(
-    params: Mapping[str, str] | None, credentials: Callable[[], MetaCredentials]
-) -> HttpAnswer:
+def verify_subscription(params: Mapping[str, str] | None, credentials: Callable[[], MetaCredentials]) -> HttpAnswer:
     try:
         verify_token = credentials().verify_token.get_secret_value()
     except ConfigurationError as exc:
@@ -71,9 +69,7 @@ def receive_notification(
         return _json(500, error="not configured")
     if not signature_is_valid(raw_body, signature, app_secret):
         metrics.add_metric(name="WebhookSignatureRejected", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "webhook POST with a missing or wrong signature", extra={"has_signature": bool(signature)}
-        )
+        logger.warning("webhook POST with a missing or wrong signature", extra={"has_signature": bool(signature)})
         return _json(401, error="invalid signature")
     try:
         parsed = parse_leadgen_notifications(raw_body)
@@ -92,7 +88,5 @@ def receive_notification(
         stored = 0
     if parsed.malformed_changes:
         metrics.add_metric(name="WebhookMalformed", unit=MetricUnit.Count, value=1)
-        return _json(
-            400, error=f"{parsed.malformed_changes} leadgen change(s) malformed", recorded=len(parsed.leads)
-        )
+        return _json(400, error=f"{parsed.malformed_changes} leadgen change(s) malformed", recorded=len(parsed.leads))
     return _json(200, received=len(parsed.leads), stored=stored, ignored=parsed.ignored_changes)

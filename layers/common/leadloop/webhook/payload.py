@@ -108,6 +108,4 @@ def parse_leadgen_notifications(raw_body: bytes) -> ParsedNotifications:
             )
     if body["object"] != "page":
         return ParsedNotifications(leads=[], ignored_changes=total, malformed_changes=0)
-    return ParsedNotifications(
-        leads=list(leads.values()), ignored_changes=ignored, malformed_changes=malformed
-    )
+    return ParsedNotifications(leads=list(leads.values()), ignored_changes=ignored, malformed_changes=malformed)
