@@ -6,9 +6,9 @@ import base64
 import time
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
-from leadloop.capture import retry_consumer, wiring
+from leadloop.capture import wiring
 from leadloop.observability import logger, metrics
 from leadloop.webhook import endpoint
 from leadloop.webhook.signature import SIGNATURE_HEADER
@@ -48,6 +48,9 @@ def notify() -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("Records"):
+        # Imported here: webhook calls (the latency-critical path) never pay for batch processing.
+        from leadloop.capture import retry_consumer
+
         return retry_consumer.consume(event, context, wiring.capture_deps())
     logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
     return app.resolve(event, context)
