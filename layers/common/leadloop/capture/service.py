@@ -76,13 +76,16 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
             continue
         assert result.error is not None
         _note_error(result.error, note)
-        if result.error.retryable or isinstance(result.error, GraphAuthError):
-            retries.append(
-                _retry(note, attempts=1, reason=result.error.describe(), delay=_delay_for(result.error, 1, deps))
-            )
+        reason = result.error.describe()
+        retry_later = result.error.retryable or isinstance(result.error, GraphAuthError)
+        if retry_later:
+            retries.append(_retry(note, attempts=1, reason=reason, delay=_delay_for(result.error, 1, deps)))
         else:
-            parked.append(_retry(note, attempts=1, reason=result.error.describe(), delay=0))
-            deps.store.note_fetch_failure(note.leadgen_id, result.error.describe(), failed=True, now=now)
+            parked.append(_retry(note, attempts=1, reason=reason, delay=0))
+        try:
+            deps.store.note_fetch_failure(note.leadgen_id, reason, failed=not retry_later, now=now)
+        except StoreError:
+            pass  # bookkeeping only: the queued message carries the reason
 
     deps.retry_queue.send(retries)
     deps.dead_letters.send(parked)

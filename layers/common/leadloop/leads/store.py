@@ -85,7 +85,7 @@ class LeadStore:
             names={f"#{k}": k for k, v in values.items() if v is not None}
             | {"#notified_at": "notified_at", "#notifications": "notifications"},
             values={f":{k}": v for k, v in values.items() if v is not None} | {":notified_at": now, ":one": 1},
-            return_values="UPDATED_NEW",
+            return_values="ALL_NEW",
         )
         status = _deserializer.deserialize(response["Attributes"]["status"])
         return RecordedNotification(note.leadgen_id, LeadStatus(status))
