@@ -9,6 +9,7 @@ dropped: an error that leaves work unqueued propagates so the caller answers 5xx
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import defaultdict
@@ -82,10 +83,8 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
             retries.append(_retry(note, attempts=1, reason=reason, delay=_delay_for(result.error, 1, deps)))
         else:
             parked.append(_retry(note, attempts=1, reason=reason, delay=0))
-        try:
+        with contextlib.suppress(StoreError):  # bookkeeping only: the queued message carries the reason
             deps.store.note_fetch_failure(note.leadgen_id, reason, failed=not retry_later, now=now)
-        except StoreError:
-            pass  # bookkeeping only: the queued message carries the reason
 
     deps.retry_queue.send(retries)
     deps.dead_letters.send(parked)
