@@ -149,13 +149,14 @@ def _backfill_form(
     watermark = deps.state.watermark(route.form_id)
     if since is None:
         since = watermark - deps.overlap_seconds if watermark is not None else now - deps.initial_lookback_seconds
-    form.since, form.until, form.watermark = since, now, watermark
+    until = now + 1  # LESS_THAN is exclusive: include leads created in the current second
+    form.since, form.until, form.watermark = since, until, watermark
     client = deps.graph_for_page(route.page_id)
     start = since
-    while start < now:
+    while start < until:
         if time_left() < 30:
             raise _StopForm("partial", "stopped before the function timeout; the next run resumes here")
-        end = min(start + deps.slice_seconds, now)
+        end = min(start + deps.slice_seconds, until)
         _read_slice(client, route=route, form=form, deps=deps, budget=budget, start=start, end=end)
         deps.state.advance_watermark(route.form_id, end)
         form.watermark = max(form.watermark or 0, end)

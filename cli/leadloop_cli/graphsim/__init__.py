@@ -1,0 +1,145 @@
+"""Local Meta Graph API simulator: stands in for graph.facebook.com in tests and the local stack.
+
+Python API
+==========
+::
+
+    sim = GraphSimulator(app_id="1234", app_secret="s3cret", require_appsecret_proof=True,
+                         webhook_retry_delays=(0.0, 0.5, 1.0, 2.0, 4.0),
+                         # extras, all keyword-only with these defaults:
+                         webhook_timeout=10.0, require_page_subscription=False, seed=0,
+                         clock_start=None, freeze_clock=False)
+    base_url = sim.start(host="127.0.0.1", port=0)      # "http://127.0.0.1:PORT", background threads
+    sim.add_page(page_id, access_token)                 # a Page and its Page token
+    sim.add_form(form_id, page_id, name="...")
+    sim.add_ad_account("act_123")                        # or "123"; stored as act_<digits>
+    sim.add_audience(audience_id, account_id, name="...")
+    sim.add_user_token(token, page_ids=[...], account_ids=[...])   # extra: user/system-user token
+    sim.subscribe(callback_url, verify_token)           # Meta's verification GET; SubscriptionError
+    lead_id = sim.create_lead(page_id, form_id, field_data, ad_id=None, created_time=None, deliver=False)
+    sim.now(); sim.advance_clock(s); sim.set_leadgen_budget(page_id, calls); sim.configure(**knobs)
+    sim.send_webhooks(lead_ids, copies=1); sim.deliveries(); sim.wait_for_deliveries(timeout)
+    sim.calls(); sim.reset(); sim.app_token(); sim.appsecret_proof(token); sim.stop()
+
+Standalone: ``python -m leadloop_cli.graphsim --port N --app-id ID --app-secret S
+[--page PAGE_ID:TOKEN]... [--form FORM_ID:PAGE_ID]... [--no-appsecret-proof]``; prints one JSON
+line ``{"graph_url": ...}`` and serves until SIGINT/SIGTERM.
+
+Graph routes (``/{version}/...``, any ``v<major>.<minor>``; unversioned paths are served too)
+===========================================================================================
+Parameters may come from the query string, a form body or a JSON body (later wins). The token
+comes from ``Authorization: Bearer|OAuth <t>`` or ``access_token``. Token kinds: Page tokens
+(``add_page``) see their own Page; user tokens (``add_user_token``) see the Pages/ad accounts
+granted; the app token ``app_id|app_secret`` manages app subscriptions only.
+
+Every Graph response carries ``X-App-Usage`` (``call_count``/``total_cputime``/``total_time``,
+integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, never enforced),
+``facebook-api-version`` and ``x-fb-trace-id``. Lead reads also carry
+``X-Business-Use-Case-Usage`` ``{"<page_id>": [{"type": "leadgen", "call_count", "total_cputime",
+"total_time", "estimated_time_to_regain_access"}]}`` (percent, minutes).
+
+- ``GET /{v}/{lead_id}?fields=a,b`` → the lead with only those fields plus ``id`` (default
+  ``id,created_time``). Fields: id, created_time (``2026-11-24T10:00:00+0000``), form_id, ad_id,
+  ad_name, adset_id, adset_name, campaign_id, campaign_name, field_data, custom_disclaimer_responses,
+  is_organic, platform ("fb"), partner_name; post, post_submission_check_result, retailer_item_id,
+  home_listing, vehicle are accepted and never set. Absent values are left out (organic leads have
+  no ad_* fields). Unknown field → 100 "Tried accessing nonexisting field". Counts against the
+  leadgen budget.
+- ``GET /{v}/{form_id}/leads?fields&limit&after&filtering`` → newest first, ``{"data", "paging":
+  {"cursors": {"before", "after"}, "next"?}}``. ``after`` is present on every non-empty page,
+  ``next`` only when more remain; an empty result is ``{"data": []}`` without ``paging``.
+  ``next`` repeats fields, limit (the effective one) and filtering, plus ``access_token`` and
+  ``appsecret_proof`` only when the request carried them in the query string. ``limit`` default
+  25, values above 500 are clamped to 500, non-positive/non-integer → 100. ``filtering`` is a JSON
+  array of ``{"field": "time_created", "operator": GREATER_THAN|GREATER_THAN_OR_EQUAL|LESS_THAN,
+  "value": unix}`` ANDed; anything else → 100. Bad ``after`` cursor → 100. ``before`` /
+  ``previous`` are not implemented. Each page counts once against the leadgen budget.
+- ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name``,
+  ``GET /{v}/{audience_id}?fields=id,name,account_id,subtype,operation_status,delivery_status,
+  approximate_count_lower_bound,approximate_count_upper_bound`` (token needs the ad account).
+- ``POST /{v}/`` (or ``POST /``) batch: ``batch`` = JSON array (form field, or a list in a JSON
+  body) of ≤ 50 ``{method, relative_url, body?, name?}``; more → 100 ``GraphBatchException`` "Too
+  many requests in batch message. Maximum batch size is 50". The top-level token is mandatory and
+  is each item's fallback; an item with its own ``access_token`` needs its own
+  ``appsecret_proof``. ``relative_url`` may lack the leading ``/`` and/or the version (inherits
+  the batch's). Each item is served exactly like a top-level call (faults, budgets, call log).
+  Response: array in request order of ``{"code", "headers": [{"name", "value"}], "body": "<json>"}``
+  (``headers`` dropped with ``include_headers=false``) or ``null`` for a ``batch_null`` fault.
+  ``name`` / JSONPath references between items are not supported.
+- ``POST /{v}/{app_id}/subscriptions`` (app token; ``object=page``, ``callback_url``,
+  ``fields=leadgen``, ``verify_token``) → verification GET like ``subscribe()`` → ``{"success":
+  true}``; failure → 2200 "Callback verification failed". ``GET`` lists ``{"data": [{object,
+  callback_url, active, fields: [{name, version}]}]}``; ``DELETE`` removes it. Non-app token → 15.
+- ``POST /{v}/{page_id}/subscribed_apps?subscribed_fields=leadgen`` → ``{"success": true}``;
+  ``GET`` → ``{"data": [{name, id, subscribed_fields}]}`` (empty when not installed); ``DELETE``.
+  Deliveries only require it when ``require_page_subscription`` is on (default off).
+
+Errors are ``{"error": {"message", "type", "code", "error_subcode"?, "is_transient", "fbtrace_id"}}``.
+Status: 500 for codes 1/2, 403 for 10 and 200-299, else 400. Choices where Meta is silent:
+missing or unknown token → 190 (Meta sends 104 for a missing one); proof missing/wrong → 100
+``GraphMethodException``; valid token, other Page/ad account → 200 "(#200) ..." HTTP 403; app
+token on lead reads → 200 too; unknown object → 100/33 ``GraphMethodException``; over the leadgen
+budget → 80005 ``OAuthException``, ``is_transient: true``, HTTP 400, BUC header with
+``estimated_time_to_regain_access`` > 0 (refused calls are not counted). Leadgen budget per Page
+per rolling 24 h of the virtual clock: 4800 × max(1, leads created on the Page in the last 90
+days), unless overridden.
+
+Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "<message>"}``)
+===========================================================================================
+- ``POST /_sim/leads`` ``{"page_id", "form_id", "field_data": [{"name", "values": [str]}],
+  "ad_id"?, "created_time"? (unix or ISO-8601), "custom_disclaimer_responses"? [{checkbox_key,
+  is_checked: bool|str}], "deliver"?: bool, extras: "ad_name", "adset_id", "adset_name",
+  "campaign_id", "campaign_name", "platform", "partner_name"}`` → ``{"id"}``. Lead ids are 18-digit
+  strings (> 2^53). Ad set/campaign ids and names are derived from ``ad_id`` when omitted.
+  ``deliver`` without a subscription → 400 and no lead.
+- ``GET /_sim/leads?form_id=`` → ``{"data": [lead, ...]}`` newest first (all fields).
+- ``POST /_sim/webhooks`` ``{"lead_ids": [...], "copies"?: 1..100}`` → ``{"deliveries": n, "ids"}``:
+  ONE POST body with every lead (one ``entry`` per Page), sent ``copies`` times identically.
+- ``GET /_sim/webhooks[?wait=SECONDS]`` → JSON array, oldest first, of ``{id, lead_ids, attempts:
+  [{status | error, at}], delivered, state: pending|delivered|failed|cancelled}``; ``wait`` first
+  blocks until nothing is pending. ``DELETE /_sim/webhooks`` forgets finished deliveries.
+- Webhook body: ``{"object": "page", "entry": [{"id", "time", "changes": [{"field": "leadgen",
+  "value": {"leadgen_id", "page_id", "form_id", "adgroup_id", "ad_id", "created_time"}}]}]}``, ids as
+  JSON numbers (non-numeric test ids stay strings), ``ad_id``/``adgroup_id`` 0 for organic leads,
+  compact ``ensure_ascii`` JSON; headers ``X-Hub-Signature-256: sha256=<hmac>``,
+  ``Content-Type: application/json``, ``User-Agent: facebookexternalua``. Attempt *i* waits
+  ``webhook_retry_delays[i]`` seconds (real time); anything but HTTP 200 retries; then it gives up.
+- ``POST /_sim/subscriptions`` ``{"callback_url", "verify_token"}`` (= ``subscribe()``; 409 when
+  verification fails); ``GET /_sim/subscriptions`` → ``{"subscription": {object, callback_url,
+  fields} | null}``.
+- ``POST /_sim/pages`` ``{"page_id", "access_token", "name"?}``; ``POST /_sim/forms`` ``{"form_id",
+  "page_id", "name"?}``; ``POST /_sim/ad_accounts`` ``{"account_id"}``; ``POST /_sim/audiences``
+  ``{"audience_id", "account_id", "name"?}``; ``POST /_sim/tokens`` ``{"token", "page_ids"?,
+  "account_ids"?}``.
+- ``GET /_sim/audiences/{id}`` → ``{"id", "account_id", "name", "members": [[cell, ...]],
+  "operation_status": {"code", "description"}, "sessions": [...]}``; unknown → 404.
+- ``POST /_sim/faults`` ``{"path": regex (re.search on the path incl. /{version}/; batch items use
+  their normalized /{version}/... path), "method"?, "status"?, "error"?: {"code", "error_subcode"?,
+  "message"?, "is_transient"?, "type"?, "error_user_title"?, "error_user_msg"?, "error_data"?},
+  "body"?: any JSON (returned instead, status default 200), "headers"?, "latency_ms"?, "times"?,
+  "probability"?: 0..1 (seeded RNG), "batch_null"?: bool}`` → ``{"id"}``. Faults are checked in
+  order; the first firing one with ``status``/``error``/``body``/``batch_null`` answers; faults
+  with only ``latency_ms``/``headers`` delay and add headers, then the call is served normally.
+  ``status`` alone → a fitting Graph error (500 → code 1, 503 → 2, 429 → 4, 403 → 200, ...);
+  ``error`` without ``status`` uses the code's status. ``batch_null`` only affects batch items.
+  A probability miss does not use up ``times``. ``GET /_sim/faults`` → JSON array of them (with
+  ``remaining``, ``hits``); ``DELETE /_sim/faults`` clears all; ``DELETE /_sim/faults/{id}`` one.
+- ``POST /_sim/clock`` ``{"advance_seconds"?, "set"?: unix, "frozen"?: bool}`` → ``{"now", "time",
+  "frozen"}``; ``GET /_sim/clock``. The clock ticks with real time unless frozen.
+- ``GET /_sim/calls`` → JSON array of ``{seq, method, path, status, at, error_code?, rows?, fault?,
+  batch_size?, item_paths?, batch_parent?, batch_index?}`` (``at`` = virtual unix seconds): batches
+  and each of their items (``status`` null for a ``batch_null`` item); paths without query
+  strings, never tokens, proofs or secrets. ``DELETE /_sim/calls`` resets.
+- ``GET /_sim/config``; ``POST /_sim/config`` ``{"leadgen_budgets"?: {page_id: calls | null},
+  "webhook_retry_delays"?, "webhook_timeout"?, "require_appsecret_proof"?,
+  "require_page_subscription"?, "app_hourly_budget"?, "default_limit"?, "max_limit"?, "seed"?}``.
+- ``POST /_sim/reset`` forgets leads, faults, calls, usage and finished deliveries (keeps Pages,
+  forms, tokens, audiences and the subscription).
+"""
+
+from __future__ import annotations
+
+from leadloop_cli.graphsim.simulator import GraphSimulator
+from leadloop_cli.graphsim.webhooks import SubscriptionError, sign
+
+__all__ = ["GraphSimulator", "SubscriptionError", "sign"]

@@ -1,0 +1,107 @@
+"""Records the simulator keeps: Pages, forms, leads, ad accounts, audiences, tokens, subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TokenKind(StrEnum):
+    """What kind of access token a string is; decides which objects it may touch."""
+
+    APP = "app"
+    PAGE = "page"
+    USER = "user"
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What one access token may read: Pages (leads, subscribed_apps) and ad accounts (audiences)."""
+
+    kind: TokenKind
+    page_ids: frozenset[str] = frozenset()
+    account_ids: frozenset[str] = frozenset()
+
+
+@dataclass
+class Page:
+    """A Facebook Page; ``subscribed_fields`` is what its ``subscribed_apps`` install asked for."""
+
+    id: str
+    access_token: str
+    name: str
+    subscribed_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Form:
+    """An instant form, owned by one Page."""
+
+    id: str
+    page_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FieldAnswer:
+    """One ``field_data`` entry: a question's field id and its answers (always strings)."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisclaimerResponse:
+    """One ``custom_disclaimer_responses`` entry (``is_checked`` is ``"1"`` or ``""`` as observed)."""
+
+    checkbox_key: str
+    is_checked: str
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A submitted lead; ``seq`` breaks ties between leads created in the same second."""
+
+    id: str
+    page_id: str
+    form_id: str
+    created_time: int
+    seq: int
+    field_data: tuple[FieldAnswer, ...]
+    custom_disclaimer_responses: tuple[DisclaimerResponse, ...] = ()
+    ad_id: str | None = None
+    ad_name: str | None = None
+    adset_id: str | None = None
+    adset_name: str | None = None
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    platform: str = "fb"
+    partner_name: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """Newest-first ordering key (larger is newer)."""
+        return (self.created_time, self.seq)
+
+
+@dataclass
+class Audience:
+    """A customer-file Custom Audience (minimal until the audience endpoints land)."""
+
+    id: str
+    account_id: str
+    name: str
+    members: list[list[str]] = field(default_factory=list)
+    operation_status: dict[str, Any] = field(default_factory=lambda: {"code": 200, "description": "Normal"})
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The app-level webhook subscription for ``object=page``."""
+
+    callback_url: str
+    verify_token: str
+    fields: tuple[str, ...] = ("leadgen",)
+    object: str = "page"

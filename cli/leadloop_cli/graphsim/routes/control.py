@@ -1,0 +1,329 @@
+"""The ``/_sim/`` test-control API (see the package docstring for the full route list)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from leadloop_cli.graphsim.errors import ControlError
+from leadloop_cli.graphsim.faults import FaultSpec
+from leadloop_cli.graphsim.leads import render_lead
+from leadloop_cli.graphsim.schemas import (
+    AdAccountIn,
+    AudienceIn,
+    ClockIn,
+    ConfigIn,
+    FormIn,
+    LeadIn,
+    PageIn,
+    SubscriptionIn,
+    TokenIn,
+    WebhooksIn,
+    describe_validation_error,
+)
+from leadloop_cli.graphsim.webhooks import SubscriptionError
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Request
+
+    from leadloop_cli.graphsim.core import SimCore
+
+Result = tuple[int, Any]
+Handler = Callable[["SimCore", "Request", "re.Match[str]"], Result]
+ALL_LEAD_FIELDS = (
+    "id",
+    "created_time",
+    "form_id",
+    "ad_id",
+    "adset_id",
+    "campaign_id",
+    "field_data",
+    "custom_disclaimer_responses",
+    "is_organic",
+    "platform",
+)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ControlError(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ControlError("body must be a JSON object")
+    return document
+
+
+def _parse[M: BaseModel](model: type[M], request: Request) -> M:
+    try:
+        return model.model_validate(_body(request))
+    except ValidationError as exc:
+        raise ControlError(describe_validation_error(exc)) from exc
+
+
+def _value_error(exc: ValueError) -> ControlError:
+    return ControlError(str(exc))
+
+
+# -- leads and webhooks ---------------------------------------------------------------------------
+
+
+def post_lead(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(LeadIn, request)
+    try:
+        lead = core.create_lead(spec)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+    return 200, {"id": lead.id}
+
+
+def get_leads(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    form_id = request.args.get("form_id")
+    if not form_id:
+        raise ControlError("query parameter form_id is required")
+    if core.state.form(form_id) is None:
+        raise ControlError(f"unknown form_id {form_id!r}", status=404)
+    return 200, {"data": [render_lead(lead, ALL_LEAD_FIELDS) for lead in core.state.form_leads(form_id)]}
+
+
+def post_webhooks(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(WebhooksIn, request)
+    try:
+        ids = core.send_webhooks(spec.lead_ids, spec.copies)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+    return 200, {"deliveries": len(ids), "ids": ids}
+
+
+def get_webhooks(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    wait = request.args.get("wait")
+    if wait:
+        try:
+            timeout = min(float(wait), 120.0)
+        except ValueError as exc:
+            raise ControlError("wait must be a number of seconds") from exc
+        core.webhooks.wait_idle(timeout)
+    return 200, core.webhooks.log()
+
+
+def delete_webhooks(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    core.webhooks.clear()
+    return 200, core.webhooks.log()
+
+
+def post_subscription(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(SubscriptionIn, request)
+    try:
+        core.subscribe(spec.callback_url, spec.verify_token)
+    except SubscriptionError as exc:
+        raise ControlError(str(exc), status=409) from exc
+    return 200, {"success": True}
+
+
+def get_subscription(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    subscription = core.state.subscription
+    if subscription is None:
+        return 200, {"subscription": None}
+    view = {
+        "object": subscription.object,
+        "callback_url": subscription.callback_url,
+        "fields": subscription.fields,
+    }
+    return 200, {"subscription": view}
+
+
+# -- objects --------------------------------------------------------------------------------------
+
+
+def post_page(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(PageIn, request)
+    page = core.state.add_page(spec.page_id, spec.access_token, spec.name)
+    return 200, {"id": page.id}
+
+
+def post_form(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(FormIn, request)
+    try:
+        form = core.state.add_form(spec.form_id, spec.page_id, spec.name)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+    return 200, {"id": form.id}
+
+
+def post_ad_account(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(AdAccountIn, request)
+    try:
+        return 200, {"id": core.state.add_ad_account(spec.account_id)}
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+
+
+def post_audience(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(AudienceIn, request)
+    try:
+        audience = core.state.add_audience(spec.audience_id, spec.account_id, spec.name)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+    return 200, {"id": audience.id}
+
+
+def get_audience(core: SimCore, _request: Request, match: re.Match[str]) -> Result:
+    audience = core.state.audience(match.group("id"))
+    if audience is None:
+        raise ControlError(f"unknown audience {match.group('id')!r}", status=404)
+    with core.state.lock:
+        return 200, {
+            "id": audience.id,
+            "account_id": audience.account_id,
+            "name": audience.name,
+            "members": [list(row) for row in audience.members],
+            "operation_status": dict(audience.operation_status),
+            "sessions": [dict(session) for session in audience.sessions],
+        }
+
+
+def post_token(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(TokenIn, request)
+    try:
+        core.state.add_user_token(spec.token, spec.page_ids, spec.account_ids)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+    return 200, {"success": True}
+
+
+# -- faults, clock, calls, config -----------------------------------------------------------------
+
+
+def post_fault(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    return 200, {"id": core.faults.add(_parse(FaultSpec, request))}
+
+
+def get_faults(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    return 200, core.faults.describe()
+
+
+def delete_faults(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    core.faults.clear()
+    return 200, {"success": True}
+
+
+def delete_fault(core: SimCore, _request: Request, match: re.Match[str]) -> Result:
+    if not core.faults.remove(match.group("id")):
+        raise ControlError(f"unknown fault {match.group('id')!r}", status=404)
+    return 200, {"success": True}
+
+
+def post_clock(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    spec = _parse(ClockIn, request)
+    if spec.frozen is not None:
+        core.clock.freeze(spec.frozen)
+    if spec.set is not None:
+        core.clock.set(spec.set)
+    if spec.advance_seconds is not None:
+        core.clock.advance(spec.advance_seconds)
+    return get_clock(core, request, _)
+
+
+def get_clock(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    return 200, {"now": core.clock.now(), "time": round(core.clock.time(), 3), "frozen": core.clock.frozen}
+
+
+def get_calls(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    return 200, core.calls.snapshot()
+
+
+def delete_calls(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    core.calls.clear()
+    return 200, {"success": True}
+
+
+def get_config(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    with core.state.lock:
+        return 200, {**core.config.public(), "leadgen_budgets": core.usage.budgets()}
+
+
+def post_config(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(ConfigIn, request)
+    apply_config(core, spec)
+    return get_config(core, request, match)
+
+
+def apply_config(core: SimCore, spec: ConfigIn) -> None:
+    """Apply every knob given in ``spec`` (shared with ``GraphSimulator.configure``)."""
+    config = core.config
+    with core.state.lock:
+        for budget_page, calls in (spec.leadgen_budgets or {}).items():
+            core.usage.set_leadgen_budget(budget_page, calls)
+        if spec.webhook_retry_delays is not None:
+            config.webhook_retry_delays = tuple(spec.webhook_retry_delays)
+        if spec.webhook_timeout is not None:
+            config.webhook_timeout = spec.webhook_timeout
+        if spec.require_appsecret_proof is not None:
+            config.require_appsecret_proof = spec.require_appsecret_proof
+        if spec.require_page_subscription is not None:
+            config.require_page_subscription = spec.require_page_subscription
+        if spec.app_hourly_budget is not None:
+            config.app_hourly_budget = spec.app_hourly_budget
+        if spec.default_limit is not None:
+            config.default_limit = spec.default_limit
+        if spec.max_limit is not None:
+            config.max_limit = spec.max_limit
+        if spec.seed is not None:
+            config.seed = spec.seed
+            core.faults.reseed(spec.seed)
+
+
+def post_reset(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    core.reset()
+    return 200, {"success": True}
+
+
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("POST", re.compile(r"^/_sim/leads$"), post_lead),
+    ("GET", re.compile(r"^/_sim/leads$"), get_leads),
+    ("POST", re.compile(r"^/_sim/webhooks$"), post_webhooks),
+    ("GET", re.compile(r"^/_sim/webhooks$"), get_webhooks),
+    ("DELETE", re.compile(r"^/_sim/webhooks$"), delete_webhooks),
+    ("POST", re.compile(r"^/_sim/subscriptions$"), post_subscription),
+    ("GET", re.compile(r"^/_sim/subscriptions$"), get_subscription),
+    ("POST", re.compile(r"^/_sim/pages$"), post_page),
+    ("POST", re.compile(r"^/_sim/forms$"), post_form),
+    ("POST", re.compile(r"^/_sim/ad_accounts$"), post_ad_account),
+    ("POST", re.compile(r"^/_sim/audiences$"), post_audience),
+    ("GET", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)$"), get_audience),
+    ("POST", re.compile(r"^/_sim/tokens$"), post_token),
+    ("POST", re.compile(r"^/_sim/faults$"), post_fault),
+    ("GET", re.compile(r"^/_sim/faults$"), get_faults),
+    ("DELETE", re.compile(r"^/_sim/faults$"), delete_faults),
+    ("DELETE", re.compile(r"^/_sim/faults/(?P<id>[^/]+)$"), delete_fault),
+    ("POST", re.compile(r"^/_sim/clock$"), post_clock),
+    ("GET", re.compile(r"^/_sim/clock$"), get_clock),
+    ("GET", re.compile(r"^/_sim/calls$"), get_calls),
+    ("DELETE", re.compile(r"^/_sim/calls$"), delete_calls),
+    ("GET", re.compile(r"^/_sim/config$"), get_config),
+    ("POST", re.compile(r"^/_sim/config$"), post_config),
+    ("POST", re.compile(r"^/_sim/reset$"), post_reset),
+]
+
+
+def handle(core: SimCore, request: Request) -> Result:
+    """Route one ``/_sim/`` request; bad input is :class:`ControlError` (rendered by the server)."""
+    path = request.path.rstrip("/") or "/"
+    allowed = []
+    for method, pattern, handler in ROUTES:
+        match = pattern.match(path)
+        if match is None:
+            continue
+        if method == request.method:
+            return handler(core, request, match)
+        allowed.append(method)
+    if allowed:
+        raise ControlError(f"method {request.method} not allowed here (use {', '.join(allowed)})", status=405)
+    raise ControlError(f"no such control route: {request.method} {request.path}", status=404)

@@ -1,0 +1,250 @@
+"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from leadloop_cli.graphsim.auth import authenticate, require_account, require_app, require_page
+from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
+from leadloop_cli.graphsim.leads import (
+    encode_cursor,
+    page_leads,
+    parse_fields,
+    parse_filtering,
+    parse_limit,
+    render_lead,
+)
+from leadloop_cli.graphsim.request import DEFAULT_VERSION
+from leadloop_cli.graphsim.response import GraphResponse
+from leadloop_cli.graphsim.webhooks import SubscriptionError
+
+if TYPE_CHECKING:
+    from leadloop_cli.graphsim.core import SimCore
+    from leadloop_cli.graphsim.models import Audience, Form, Page, TokenGrant
+    from leadloop_cli.graphsim.request import GraphRequest
+
+FORM_FIELDS = ("id", "name", "status", "leads_count", "page")
+PAGE_FIELDS = ("id", "name")
+AUDIENCE_FIELDS = (
+    "id",
+    "name",
+    "account_id",
+    "subtype",
+    "operation_status",
+    "delivery_status",
+    "approximate_count_lower_bound",
+    "approximate_count_upper_bound",
+)
+APP_NAME = "leadloop simulator app"
+
+
+def route(request: GraphRequest, core: SimCore) -> GraphResponse:
+    """Answer one (non-batch) Graph call; raises :class:`GraphError` for Meta's errors."""
+    if not request.segments:
+        raise invalid_param("Root requests need a batch (POST) or an object id; GET /?ids= was removed in v26")
+    grant = authenticate(request, core.state)
+    node_id, *edges = request.segments
+    if not edges:
+        if request.method != "GET":
+            raise unsupported_request(request.method, node_id)
+        return _read_node(request, core, grant, node_id)
+    if len(edges) == 1:
+        return _edge(request, core, grant, node_id, edges[0])
+    raise unsupported_request(request.method, node_id)
+
+
+def _read_node(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str) -> GraphResponse:
+    state = core.state
+    lead = state.lead(node_id)
+    if lead is not None:
+        require_page(grant, lead.page_id)
+        fields = parse_fields(request.param("fields"))
+        headers = core.usage.leadgen_call(lead.page_id)
+        return GraphResponse(200, render_lead(lead, fields), headers, rows=1)
+    form = state.form(node_id)
+    if form is not None:
+        require_page(grant, form.page_id)
+        return GraphResponse(200, _render_form(core, form, request.param("fields")))
+    page = state.page(node_id)
+    if page is not None:
+        require_page(grant, page.id)
+        fields = parse_fields(request.param("fields"), "Page", PAGE_FIELDS)
+        return GraphResponse(200, _select({"id": page.id, "name": page.name}, fields))
+    audience = state.audience(node_id)
+    if audience is not None:
+        require_account(grant, audience.account_id)
+        return GraphResponse(200, _render_audience(audience, request.param("fields")))
+    raise unsupported_request("GET", node_id)
+
+
+def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str, edge: str) -> GraphResponse:
+    state = core.state
+    if node_id == core.config.app_id and edge == "subscriptions":
+        require_app(grant)
+        return _subscriptions(request, core)
+    form = state.form(node_id)
+    if form is not None:
+        if edge != "leads":
+            raise nonexisting_field(edge, "LeadgenForm")
+        if request.method != "GET":
+            raise unsupported_request(request.method, node_id)
+        require_page(grant, form.page_id)
+        return _form_leads(request, core, form)
+    page = state.page(node_id)
+    if page is not None:
+        if edge != "subscribed_apps":
+            raise nonexisting_field(edge, "Page")
+        require_page(grant, page.id)
+        return _subscribed_apps(request, core, page)
+    if state.lead(node_id) is not None:
+        raise nonexisting_field(edge, "Lead")
+    raise unsupported_request(request.method, node_id)
+
+
+def _form_leads(request: GraphRequest, core: SimCore, form: Form) -> GraphResponse:
+    fields = parse_fields(request.param("fields"))
+    limit = parse_limit(request.param("limit"), core.config.default_limit, core.config.max_limit)
+    filters = parse_filtering(request.param("filtering"))
+    after = request.param("after")
+    if after is not None and not isinstance(after, str):
+        raise invalid_param("The after cursor is invalid")
+    headers = core.usage.leadgen_call(form.page_id)
+    result = page_leads(core.state.form_leads(form.id), filters=filters, limit=limit, after=after or None)
+    body: dict[str, Any] = {"data": [render_lead(lead, fields) for lead in result.leads]}
+    if result.leads:
+        last = encode_cursor(result.leads[-1])
+        paging: dict[str, Any] = {"cursors": {"before": encode_cursor(result.leads[0]), "after": last}}
+        if result.has_more:
+            paging["next"] = _next_url(request, limit, last)
+        body["paging"] = paging
+    return GraphResponse(200, body, headers, rows=len(result.leads))
+
+
+def _next_url(request: GraphRequest, limit: int, after: str) -> str:
+    """The same query (token and proof only if they were in the query string) plus ``after``."""
+    query: dict[str, str] = {}
+    for secret in ("access_token", "appsecret_proof"):
+        if secret in request.query:
+            query[secret] = request.query[secret]
+    fields = request.param("fields")
+    if fields:
+        query["fields"] = ",".join(fields) if isinstance(fields, list) else str(fields)
+    query["limit"] = str(limit)
+    filtering = request.param("filtering")
+    if filtering:
+        query["filtering"] = filtering if isinstance(filtering, str) else json.dumps(filtering)
+    query["after"] = after
+    return f"{request.base_url.rstrip('/')}{request.path}?{urlencode(query)}"
+
+
+def _render_form(core: SimCore, form: Form, raw_fields: object) -> dict[str, Any]:
+    fields = parse_fields(raw_fields, "LeadgenForm", FORM_FIELDS)
+    page = core.state.page(form.page_id)
+    values = {
+        "id": form.id,
+        "name": form.name,
+        "status": "ACTIVE",
+        "leads_count": len(core.state.form_leads(form.id)),
+        "page": {"id": form.page_id, "name": page.name if page else ""},
+    }
+    return _select(values, fields)
+
+
+def _render_audience(audience: Audience, raw_fields: object) -> dict[str, Any]:
+    fields = parse_fields(raw_fields, "CustomAudience", AUDIENCE_FIELDS)
+    size = len(audience.members)
+    values = {
+        "id": audience.id,
+        "name": audience.name,
+        "account_id": audience.account_id.removeprefix("act_"),
+        "subtype": "CUSTOM",
+        "operation_status": dict(audience.operation_status),
+        "delivery_status": {"code": 200, "description": "This audience is ready for use."},
+        "approximate_count_lower_bound": size,
+        "approximate_count_upper_bound": size,
+    }
+    return _select(values, fields)
+
+
+def _select(values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    selected = {name: values[name] for name in fields if name != "id"}
+    selected["id"] = values["id"]
+    return selected
+
+
+def _field_list(raw: object) -> list[str]:
+    """``fields``/``subscribed_fields`` given as ``a,b``, a JSON array string or a list."""
+    if isinstance(raw, list):
+        return [str(item).strip() for item in raw if str(item).strip()]
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                return _field_list(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise invalid_param("fields must be a list") from exc
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return []
+
+
+def _subscriptions(request: GraphRequest, core: SimCore) -> GraphResponse:
+    state = core.state
+    if request.method == "GET":
+        subscription = state.subscription
+        data = []
+        if subscription is not None:
+            version = request.version or DEFAULT_VERSION
+            data.append(
+                {
+                    "object": subscription.object,
+                    "callback_url": subscription.callback_url,
+                    "active": True,
+                    "fields": [{"name": name, "version": version} for name in subscription.fields],
+                }
+            )
+        return GraphResponse(200, {"data": data})
+    if request.method == "DELETE":
+        state.set_subscription(None)
+        return GraphResponse(200, {"success": True})
+    if request.method != "POST":
+        raise unsupported_request(request.method, core.config.app_id)
+    if request.param("object") != "page":
+        raise invalid_param("(#100) The simulator only supports object=page subscriptions")
+    callback_url, verify_token = request.param("callback_url"), request.param("verify_token")
+    if not isinstance(callback_url, str) or not callback_url:
+        raise invalid_param("(#100) The parameter callback_url is required")
+    if not isinstance(verify_token, str):
+        raise invalid_param("(#100) The parameter verify_token is required")
+    fields = _field_list(request.param("fields")) or ["leadgen"]
+    try:
+        core.subscribe(callback_url, verify_token, fields)
+    except SubscriptionError as exc:
+        raise GraphError(2200, f"(#2200) Callback verification failed with the following errors: {exc}") from exc
+    return GraphResponse(200, {"success": True})
+
+
+def _subscribed_apps(request: GraphRequest, core: SimCore, page: Page) -> GraphResponse:
+    state = core.state
+    if request.method == "GET":
+        data = []
+        if page.subscribed_fields:
+            data.append(
+                {
+                    "name": APP_NAME,
+                    "id": core.config.app_id,
+                    "subscribed_fields": list(page.subscribed_fields),
+                }
+            )
+        return GraphResponse(200, {"data": data})
+    if request.method == "DELETE":
+        state.set_page_subscribed_fields(page.id, [])
+        return GraphResponse(200, {"success": True})
+    if request.method != "POST":
+        raise unsupported_request(request.method, page.id)
+    fields = _field_list(request.param("subscribed_fields"))
+    if not fields:
+        raise invalid_param("(#100) The parameter subscribed_fields is required")
+    state.set_page_subscribed_fields(page.id, fields)
+    return GraphResponse(200, {"success": True})

@@ -1,0 +1,189 @@
+"""``GraphSimulator``: the Python face of the simulator, used by the local stack and tests."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from leadloop_cli.graphsim.auth import appsecret_proof
+from leadloop_cli.graphsim.clock import VirtualClock
+from leadloop_cli.graphsim.config import DEFAULT_RETRY_DELAYS, SimConfig
+from leadloop_cli.graphsim.core import SimCore
+from leadloop_cli.graphsim.dispatch import GraphDispatcher
+from leadloop_cli.graphsim.routes.control import apply_config
+from leadloop_cli.graphsim.schemas import ConfigIn, LeadIn, describe_validation_error
+from leadloop_cli.graphsim.server import ServerThread, SimApp
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+
+class GraphSimulator:
+    """A local stand-in for graph.facebook.com with a test-control API under ``/_sim/``."""
+
+    def __init__(
+        self,
+        app_id: str,
+        app_secret: str,
+        *,
+        require_appsecret_proof: bool = True,
+        webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        webhook_timeout: float = 10.0,
+        require_page_subscription: bool = False,
+        seed: int = 0,
+        clock_start: float | None = None,
+        freeze_clock: bool = False,
+    ) -> None:
+        if not app_id or not app_secret:
+            raise ValueError("app_id and app_secret are required")
+        config = SimConfig(
+            app_id=str(app_id),
+            app_secret=app_secret,
+            require_appsecret_proof=require_appsecret_proof,
+            webhook_retry_delays=tuple(float(d) for d in webhook_retry_delays),
+            webhook_timeout=webhook_timeout,
+            require_page_subscription=require_page_subscription,
+            seed=seed,
+        )
+        self._core = SimCore.build(config, VirtualClock(clock_start, frozen=freeze_clock))
+        self._app = SimApp(self._core, GraphDispatcher(self._core))
+        self._server: ServerThread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in background threads; returns the base URL (``http://127.0.0.1:PORT``)."""
+        with self._lock:
+            if self._server is not None:
+                raise RuntimeError("the simulator is already running")
+            self._core.webhooks.resume()
+            self._server = ServerThread(self._app, host, port)
+            self._server.start()
+            return self._server.base_url
+
+    @property
+    def base_url(self) -> str:
+        """The URL ``start`` returned."""
+        if self._server is None:
+            raise RuntimeError("the simulator is not running")
+        return self._server.base_url
+
+    def stop(self) -> None:
+        """Stop serving and cancel pending webhook retries."""
+        with self._lock:
+            server, self._server = self._server, None
+        self._core.webhooks.stop()
+        if server is not None:
+            server.stop()
+
+    def __enter__(self) -> GraphSimulator:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- objects --------------------------------------------------------------------------------
+
+    def add_page(self, page_id: str, access_token: str, name: str | None = None) -> None:
+        """A Page and the Page token that may read its leads."""
+        self._core.state.add_page(str(page_id), access_token, name)
+
+    def add_form(self, form_id: str, page_id: str, name: str = "Lead form") -> None:
+        """A lead form on a Page added before."""
+        self._core.state.add_form(str(form_id), str(page_id), name)
+
+    def add_ad_account(self, account_id: str) -> str:
+        """An ad account (``act_<digits>`` or digits); returns the normalized id."""
+        return self._core.state.add_ad_account(account_id)
+
+    def add_audience(self, audience_id: str, account_id: str, name: str = "Custom audience") -> None:
+        """An empty customer-file audience in an ad account added before."""
+        self._core.state.add_audience(str(audience_id), account_id, name)
+
+    def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
+        """A user/system-user token that may read the given Pages' leads and ad accounts' audiences."""
+        self._core.state.add_user_token(token, page_ids, account_ids)
+
+    def app_token(self) -> str:
+        """The app access token (``app_id|app_secret``)."""
+        return self._core.state.app_token()
+
+    def appsecret_proof(self, access_token: str) -> str:
+        """The ``appsecret_proof`` a client must send with ``access_token``."""
+        return appsecret_proof(self._core.config.app_secret, access_token)
+
+    # -- leads and webhooks ---------------------------------------------------------------------
+
+    def subscribe(self, callback_url: str, verify_token: str) -> None:
+        """Meta's verification GET, then store the subscription; ``SubscriptionError`` if it fails."""
+        self._core.subscribe(callback_url, verify_token)
+
+    def create_lead(  # noqa: PLR0917 - the signature the local stack calls
+        self,
+        page_id: str,
+        form_id: str,
+        field_data: Sequence[Mapping[str, Any]],
+        ad_id: str | None = None,
+        created_time: int | str | None = None,
+        deliver: bool = False,
+        **extra: Any,
+    ) -> str:
+        """Same as ``POST /_sim/leads``; returns the lead id. ``ValueError`` for bad input."""
+        document = {
+            "page_id": page_id,
+            "form_id": form_id,
+            "field_data": [dict(answer) for answer in field_data],
+            "ad_id": ad_id,
+            "created_time": created_time,
+            "deliver": deliver,
+            **extra,
+        }
+        try:
+            spec = LeadIn.model_validate(document)
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from exc
+        return self._core.create_lead(spec).id
+
+    def send_webhooks(self, lead_ids: Sequence[str], copies: int = 1) -> list[str]:
+        """Same as ``POST /_sim/webhooks``; returns the delivery ids."""
+        return self._core.send_webhooks([str(i) for i in lead_ids], copies)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """The webhook delivery log (``GET /_sim/webhooks``)."""
+        return self._core.webhooks.log()
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
+        """Block until no delivery is still retrying; ``False`` on timeout."""
+        return self._core.webhooks.wait_idle(timeout)
+
+    # -- clock, budgets, knobs ------------------------------------------------------------------
+
+    def now(self) -> int:
+        """The virtual clock, unix seconds."""
+        return self._core.clock.now()
+
+    def advance_clock(self, seconds: float) -> int:
+        """Move the virtual clock; returns the new ``now``."""
+        return self._core.clock.advance(seconds)
+
+    def set_leadgen_budget(self, page_id: str, calls: int | None) -> None:
+        """Override the Page's lead-read budget per rolling 24 h (``None`` = Meta's formula)."""
+        self._core.usage.set_leadgen_budget(str(page_id), calls)
+
+    def configure(self, **knobs: Any) -> None:
+        """Same keys as ``POST /_sim/config``; ``ValueError`` for bad values."""
+        try:
+            apply_config(self._core, ConfigIn.model_validate(knobs))
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from exc
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The Graph call log (``GET /_sim/calls``)."""
+        return self._core.calls.snapshot()
+
+    def reset(self) -> None:
+        """Forget leads, faults, calls, usage and deliveries; keep Pages, forms, tokens, subscription."""
+        self._core.reset()

@@ -1,0 +1,266 @@
+"""Thread-safe store of everything Meta would know: Pages, forms, leads, tokens, audiences.
+
+One re-entrant lock guards it all; the server is threaded and webhook deliveries run
+in their own threads, so every read and write goes through a method here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import re
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from leadloop_cli.graphsim.models import (
+    Audience,
+    DisclaimerResponse,
+    FieldAnswer,
+    Form,
+    Lead,
+    Page,
+    Subscription,
+    TokenGrant,
+    TokenKind,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from leadloop_cli.graphsim.clock import VirtualClock
+    from leadloop_cli.graphsim.config import SimConfig
+
+_ACCOUNT_RE = re.compile(r"^(?:act_)?(\d+)$")
+NINETY_DAYS = 90 * 86_400
+
+
+def normalize_account_id(account_id: str) -> str:
+    """``"act_123"`` or ``"123"`` → ``"act_123"``; anything else is a ``ValueError``."""
+    match = _ACCOUNT_RE.match(str(account_id).strip())
+    if not match:
+        raise ValueError(f"ad account id must be 'act_<digits>' or digits, got {account_id!r}")
+    return f"act_{match.group(1)}"
+
+
+def derived_id(*parts: str) -> str:
+    """A stable 18-digit id derived from other ids (ad set / campaign of a simulated ad)."""
+    digest = int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:15], 16)
+    return str(10**17 + digest % (9 * 10**17))
+
+
+class SimState:
+    """All simulated Meta objects plus the app-level webhook subscription."""
+
+    def __init__(self, config: SimConfig, clock: VirtualClock) -> None:
+        self.lock = threading.RLock()
+        self.config = config
+        self.clock = clock
+        self._pages: dict[str, Page] = {}
+        self._forms: dict[str, Form] = {}
+        self._leads: dict[str, Lead] = {}
+        self._form_leads: dict[str, list[Lead]] = {}
+        self._accounts: set[str] = set()
+        self._audiences: dict[str, Audience] = {}
+        self._user_tokens: dict[str, TokenGrant] = {}
+        self._subscription: Subscription | None = None
+        self._seq = itertools.count(1)
+        self._id_rng = random.Random(config.seed)
+
+    # -- registry -------------------------------------------------------------------------------
+
+    def add_page(self, page_id: str, access_token: str, name: str | None = None) -> Page:
+        """Register (or replace the token of) a Page."""
+        page_id = _nonempty("page_id", page_id)
+        access_token = _nonempty("access_token", access_token)
+        with self.lock:
+            existing = self._pages.get(page_id)
+            page = Page(
+                id=page_id,
+                access_token=access_token,
+                name=name or (existing.name if existing else f"Sim Page {page_id}"),
+                subscribed_fields=existing.subscribed_fields if existing else [],
+            )
+            self._pages[page_id] = page
+            return page
+
+    def add_form(self, form_id: str, page_id: str, name: str | None = None) -> Form:
+        """Register a form on an existing Page."""
+        form_id = _nonempty("form_id", form_id)
+        with self.lock:
+            if page_id not in self._pages:
+                raise ValueError(f"unknown page_id {page_id!r}; add the page first")
+            form = Form(id=form_id, page_id=page_id, name=name or f"Sim form {form_id}")
+            self._forms[form_id] = form
+            self._form_leads.setdefault(form_id, [])
+            return form
+
+    def add_ad_account(self, account_id: str) -> str:
+        """Register an ad account; returns its normalized ``act_<digits>`` id."""
+        normalized = normalize_account_id(account_id)
+        with self.lock:
+            self._accounts.add(normalized)
+        return normalized
+
+    def add_audience(self, audience_id: str, account_id: str, name: str | None = None) -> Audience:
+        """Register an empty Custom Audience under a known ad account."""
+        audience_id = _nonempty("audience_id", audience_id)
+        normalized = normalize_account_id(account_id)
+        with self.lock:
+            if normalized not in self._accounts:
+                raise ValueError(f"unknown ad account {normalized!r}; add it first")
+            audience = Audience(id=audience_id, account_id=normalized, name=name or f"Sim audience {audience_id}")
+            self._audiences[audience_id] = audience
+            return audience
+
+    def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
+        """Register a user/system-user token that may read the given Pages and ad accounts."""
+        token = _nonempty("token", token)
+        grant = TokenGrant(
+            kind=TokenKind.USER,
+            page_ids=frozenset(page_ids),
+            account_ids=frozenset(normalize_account_id(a) for a in account_ids),
+        )
+        with self.lock:
+            self._user_tokens[token] = grant
+
+    def app_token(self) -> str:
+        """The app access token ``app_id|app_secret``."""
+        return f"{self.config.app_id}|{self.config.app_secret}"
+
+    def grant(self, token: str) -> TokenGrant | None:
+        """What ``token`` may do, or ``None`` when Meta would not know it."""
+        with self.lock:
+            if token == self.app_token():
+                return TokenGrant(kind=TokenKind.APP)
+            for page in self._pages.values():
+                if page.access_token == token:
+                    return TokenGrant(kind=TokenKind.PAGE, page_ids=frozenset({page.id}))
+            return self._user_tokens.get(token)
+
+    def page(self, page_id: str) -> Page | None:
+        """A Page by id."""
+        with self.lock:
+            return self._pages.get(page_id)
+
+    def form(self, form_id: str) -> Form | None:
+        """A form by id."""
+        with self.lock:
+            return self._forms.get(form_id)
+
+    def audience(self, audience_id: str) -> Audience | None:
+        """An audience by id."""
+        with self.lock:
+            return self._audiences.get(audience_id)
+
+    def set_page_subscribed_fields(self, page_id: str, fields: Sequence[str]) -> None:
+        """Record a Page's ``subscribed_apps`` install (empty list = uninstalled)."""
+        with self.lock:
+            page = self._pages[page_id]
+            page.subscribed_fields = list(dict.fromkeys(fields))
+
+    # -- leads ----------------------------------------------------------------------------------
+
+    def _new_lead_id(self) -> str:
+        while True:
+            candidate = str(self._id_rng.randrange(10**17, 10**18))
+            if candidate not in self._leads:
+                return candidate
+
+    def create_lead(
+        self,
+        *,
+        page_id: str,
+        form_id: str,
+        field_data: Sequence[FieldAnswer],
+        created_time: int | None = None,
+        custom_disclaimer_responses: Sequence[DisclaimerResponse] = (),
+        ad_id: str | None = None,
+        ad_name: str | None = None,
+        adset_id: str | None = None,
+        adset_name: str | None = None,
+        campaign_id: str | None = None,
+        campaign_name: str | None = None,
+        platform: str = "fb",
+        partner_name: str | None = None,
+    ) -> Lead:
+        """Store a new lead; ad set/campaign ids and names are derived from ``ad_id`` when omitted."""
+        with self.lock:
+            if page_id not in self._pages:
+                raise ValueError(f"unknown page_id {page_id!r}")
+            form = self._forms.get(form_id)
+            if form is None:
+                raise ValueError(f"unknown form_id {form_id!r}")
+            if form.page_id != page_id:
+                raise ValueError(f"form {form_id!r} belongs to page {form.page_id!r}, not {page_id!r}")
+            lead = Lead(
+                id=self._new_lead_id(),
+                page_id=page_id,
+                form_id=form_id,
+                created_time=self.clock.now() if created_time is None else created_time,
+                seq=next(self._seq),
+                field_data=tuple(field_data),
+                custom_disclaimer_responses=tuple(custom_disclaimer_responses),
+                platform=platform,
+                partner_name=partner_name,
+            )
+            if ad_id:
+                adset = adset_id or derived_id(ad_id, "adset")
+                campaign = campaign_id or derived_id(ad_id, "campaign")
+                lead = replace(
+                    lead,
+                    ad_id=ad_id,
+                    ad_name=ad_name or f"Sim ad {ad_id}",
+                    adset_id=adset,
+                    adset_name=adset_name or f"Sim ad set {adset}",
+                    campaign_id=campaign,
+                    campaign_name=campaign_name or f"Sim campaign {campaign}",
+                )
+            self._leads[lead.id] = lead
+            self._form_leads[form_id].append(lead)
+            return lead
+
+    def lead(self, lead_id: str) -> Lead | None:
+        """A lead by id."""
+        with self.lock:
+            return self._leads.get(lead_id)
+
+    def form_leads(self, form_id: str) -> list[Lead]:
+        """The form's leads, newest first."""
+        with self.lock:
+            leads = list(self._form_leads.get(form_id, ()))
+        return sorted(leads, key=lambda lead: lead.sort_key, reverse=True)
+
+    def recent_lead_count(self, page_id: str) -> int:
+        """Leads created on the Page in the last 90 days of the virtual clock (for the leadgen budget)."""
+        since = self.clock.now() - NINETY_DAYS
+        with self.lock:
+            return sum(1 for lead in self._leads.values() if lead.page_id == page_id and lead.created_time >= since)
+
+    def clear_leads(self) -> None:
+        """Forget every lead (``POST /_sim/reset``)."""
+        with self.lock:
+            self._leads.clear()
+            for leads in self._form_leads.values():
+                leads.clear()
+
+    # -- webhook subscription ---------------------------------------------------------------------
+
+    @property
+    def subscription(self) -> Subscription | None:
+        """The app-level ``page`` subscription, if any."""
+        with self.lock:
+            return self._subscription
+
+    def set_subscription(self, subscription: Subscription | None) -> None:
+        """Replace the app-level subscription (Meta keeps one per object type)."""
+        with self.lock:
+            self._subscription = subscription
+
+
+def _nonempty(name: str, value: str) -> str:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise ValueError(f"{name} must be a non-empty string")
+    return text
