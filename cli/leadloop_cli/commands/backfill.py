@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from leadloop_cli.commands import CommandError
 from leadloop_cli.target import TargetError, add_target_arguments, resolve_target
 
 
@@ -19,7 +19,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--since", type=_iso_date, help="read leads created since this ISO date/time (UTC if no zone)")
     parser.add_argument("--json", action="store_true", help="print the backfill report as JSON")
     add_target_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(handler=run)
 
 
 def _iso_date(text: str) -> str:
@@ -42,13 +42,11 @@ def run(args: argparse.Namespace) -> int:
             FunctionName=target.physical_id("BackfillFunction"), Payload=json.dumps(payload).encode()
         )
     except TargetError as exc:
-        print(f"leadloop backfill: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(f"backfill: {exc}") from None
     report = json.loads(answer["Payload"].read() or b"null")
     if answer.get("FunctionError"):
         message = report.get("errorMessage") if isinstance(report, dict) else report
-        print(f"leadloop backfill: the backfill function failed: {message}", file=sys.stderr)
-        return 1
+        raise CommandError(f"backfill: the backfill function failed: {message}")
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -56,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if not report.get("ok"):
         unknown = report.get("unknown_form_ids")
         reason = f"form(s) not routed: {', '.join(unknown)}" if unknown else "see the form statuses above"
-        print(f"leadloop backfill: not complete: {reason}", file=sys.stderr)
-        return 1
+        raise CommandError(f"backfill: not complete: {reason}")
     return 0
 
 

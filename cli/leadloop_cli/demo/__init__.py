@@ -1,0 +1,43 @@
+"""``leadloop dev demo``: start a fresh local stack, play Meta and an operator, check every step."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from leadloop_cli.demo.capture import ScenarioResult, run_capture
+from leadloop_cli.stackclient import StackClient
+
+#: Shorter waits than production so the demo finishes in seconds; nothing else differs.
+DEMO_PARAMETERS = {"FetchRetryBaseDelaySeconds": "1"}
+
+
+def run_demo(*, keep_logs: bool = False) -> bool:
+    from leadloop_cli.devstack import LocalStack
+
+    log_dir = Path(tempfile.mkdtemp(prefix="leadloop-demo-"))
+    started = time.monotonic()
+    print("starting a fresh local stack (moto + the SAM template + the Graph simulator) ...", flush=True)
+    with LocalStack(
+        parameter_overrides=DEMO_PARAMETERS, write_state_file=False, log_file=log_dir / "functions.log"
+    ) as stack:
+        client = StackClient(stack.describe())
+        print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
+        results = [run_capture(client)]
+    for result in results:
+        _print(result)
+    passed = all(r.passed for r in results)
+    total = sum(len(r.checks) for r in results)
+    failed = sum(1 for r in results for c in r.checks if not c.passed)
+    print(f"\n{total - failed} passed, {failed} failed in {time.monotonic() - started:.1f}s")
+    if keep_logs or not passed:
+        print(f"function logs: {log_dir / 'functions.log'}")
+    return passed
+
+
+def _print(result: ScenarioResult) -> None:
+    print(f"\n{result.title}")
+    for check in result.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        print(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))

@@ -1,0 +1,234 @@
+"""``SQS`` events: a poller with Lambda's event-source-mapping semantics.
+
+moto's own mapping delivers one message per invoke, synchronously inside SendMessage, and ignores
+``batchItemFailures``. This poller does what Lambda does: gathers up to ``BatchSize`` messages (10 per
+ReceiveMessage) within ``MaximumBatchingWindowInSeconds`` and 6 MB, drops (deletes) messages that do
+not match ``FilterCriteria``, invokes with real-shaped records, then deletes the successes: all of them,
+all but the reported ``batchItemFailures``, or none on a function error (they come back after the
+visibility timeout, and moto moves them to the DLQ per the queue's RedrivePolicy).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..logsink import LogSink
+from ..runtime import InvokeResult
+from .batch import failed_item_ids
+
+__all__ = ["MAX_EVENT_BYTES", "SqsEventSource", "SqsPoller", "sqs_record"]
+
+MAX_EVENT_BYTES = 6 * 1024 * 1024
+_RECORD_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+)
+
+
+@dataclass(frozen=True)
+class SqsEventSource:
+    """One ``SQS`` entry of a function's ``Events``, resolved."""
+
+    function: str
+    event_name: str
+    queue_arn: str
+    queue_url: str
+    batch_size: int = 10
+    batching_window: float = 0.0
+    report_failures: bool = False
+    filter: Callable[[Any], bool] | None = None
+    pollers: int = 1
+
+    @property
+    def tag(self) -> str:
+        return f"{self.function}.{self.event_name}"
+
+
+def _lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "StringValue" in value:
+        out["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        raw = value["BinaryValue"]
+        out["binaryValue"] = base64.b64encode(raw).decode() if isinstance(raw, bytes) else raw
+    out["stringListValues"] = list(value.get("StringListValues") or [])
+    out["binaryListValues"] = [
+        base64.b64encode(item).decode() if isinstance(item, bytes) else item
+        for item in value.get("BinaryListValues") or []
+    ]
+    out["dataType"] = value["DataType"]
+    return out
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One Lambda SQS record from a ReceiveMessage entry (AttributeNames/MessageAttributeNames All)."""
+    attributes = message.get("Attributes") or {}
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message.get("Body", ""),
+        "attributes": {key: attributes[key] for key in _RECORD_ATTRIBUTES if key in attributes},
+        "messageAttributes": {
+            name: _lambda_attribute(value) for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def _filter_view(record: dict[str, Any]) -> dict[str, Any]:
+    # Lambda filters on the parsed body when it is JSON, on the text otherwise.
+    try:
+        body = json.loads(record["body"])
+    except (ValueError, TypeError):
+        body = record["body"]
+    return {**record, "body": body}
+
+
+class SqsPoller:
+    """Polls one queue for one function until stopped."""
+
+    def __init__(
+        self,
+        source: SqsEventSource,
+        *,
+        invoke: Callable[[Any], InvokeResult],
+        sqs: Any,
+        region: str,
+        sink: LogSink,
+    ) -> None:
+        self.source = source
+        self._invoke = invoke
+        self._sqs = sqs
+        self._region = region
+        self._sink = sink
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.batches = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        for index in range(max(1, self.source.pollers)):
+            thread = threading.Thread(target=self._run, name=f"sqs-{self.source.tag}-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float = 5.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        carry: list[dict[str, Any]] = []
+        while not self._stop.is_set():
+            try:
+                messages, carry = self.gather(carry, wait_seconds=1)
+                if messages:
+                    self.deliver(messages)
+            except Exception as exc:
+                if self._stop.is_set():
+                    return
+                self._sink.write("devstack", f"sqs poller {self.source.tag}: {type(exc).__name__}: {exc}")
+                self._stop.wait(1.0)
+
+    # ------------------------------------------------------------------ one cycle
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        response = self._sqs.receive_message(
+            QueueUrl=self.source.queue_url,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(response.get("Messages") or [])
+
+    def gather(
+        self, carry: list[dict[str, Any]], wait_seconds: int = 1
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One batch (up to BatchSize, within the batching window and 6 MB) and what is left over."""
+        source = self.source
+        batch = list(carry)
+        deadline = time.monotonic() + source.batching_window if batch else None
+        while not self._stop.is_set() and len(batch) < source.batch_size:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            remaining = (deadline - time.monotonic()) if deadline is not None else float(wait_seconds)
+            wait = 0 if batch and remaining < 1 else min(wait_seconds, max(0, int(remaining)))
+            messages = self._receive(min(10, source.batch_size - len(batch)), wait)
+            if messages:
+                batch.extend(messages)
+                if deadline is None:
+                    deadline = time.monotonic() + source.batching_window
+            elif not batch:
+                return [], []
+            elif wait == 0:
+                self._stop.wait(min(0.05, max(0.0, remaining)))
+            if source.batching_window <= 0 and batch:
+                break
+        size = 0
+        for index, message in enumerate(batch):
+            size += len(json.dumps(message, default=str))
+            if size > MAX_EVENT_BYTES and index > 0:
+                return batch[:index], batch[index:]
+        return batch, []
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        """Gather one batch and deliver it (tests drive the poller with this); returns messages seen."""
+        messages, carry = self.gather([], wait_seconds)
+        for batch in (messages, carry):
+            if batch:
+                self.deliver(batch)
+        return len(messages) + len(carry)
+
+    def deliver(self, messages: list[dict[str, Any]]) -> None:
+        source = self.source
+        records = [sqs_record(m, source.queue_arn, self._region) for m in messages]
+        if source.filter is not None:
+            dropped = [r for r in records if not source.filter(_filter_view(r))]
+            records = [r for r in records if source.filter(_filter_view(r))]
+            if dropped:
+                self._delete(dropped)
+                self._sink.write(source.tag, f"{len(dropped)} message(s) did not match FilterCriteria: deleted")
+            if not records:
+                return
+        result = self._invoke({"Records": records})
+        self.batches += 1
+        if result.errored:
+            self._sink.write(
+                source.tag, f"{len(records)} message(s): function error {result.error_type}; left on the queue"
+            )
+            return
+        if source.report_failures:
+            failed = failed_item_ids(result, {r["messageId"] for r in records})
+            if failed is None:
+                self._sink.write(source.tag, f"{len(records)} message(s): invalid partial batch response")
+                return
+        else:
+            failed = set()
+        self._delete([r for r in records if r["messageId"] not in failed])
+        detail = f", {len(failed)} reported failed" if failed else ""
+        self._sink.write(source.tag, f"{len(records)} message(s) delivered{detail}")
+
+    def _delete(self, records: list[dict[str, Any]]) -> None:
+        for start in range(0, len(records), 10):
+            chunk = records[start : start + 10]
+            entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)]
+            self._sqs.delete_message_batch(QueueUrl=self.source.queue_url, Entries=entries)

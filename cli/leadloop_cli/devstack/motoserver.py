@@ -1,0 +1,69 @@
+"""moto in server mode, in this process, on a free port of 127.0.0.1, with Step Functions executing.
+
+In-process (not a ``moto_server`` subprocess) because the Lambda hook (:mod:`lambda_hook`) patches
+moto's Lambda backend in this interpreter: every invoke that reaches the endpoint, from any process,
+runs the real handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import urllib.request
+from typing import Any
+
+__all__ = ["MotoEndpoint"]
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}}
+
+
+class MotoEndpoint:
+    """Starts/stops ``ThreadedMotoServer`` and configures it for the local stack."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._port = port
+        self._server: Any = None
+        self._previous_moto_port: str | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug would print one line per request on stderr; keep warnings only.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
+        server.start()
+        self._server = server
+        host, port = server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        # Step Functions' Lambda tasks call back into moto at http://localhost:$MOTO_PORT.
+        self._previous_moto_port = os.environ.get("MOTO_PORT")
+        os.environ["MOTO_PORT"] = str(port)
+        self._post("/moto-api/reset", {})
+        self._post("/moto-api/config", MOTO_CONFIG)
+        return self.url
+
+    def _post(self, path: str, body: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        with contextlib.suppress(OSError):
+            self._post("/moto-api/reset", {})
+        self._server.stop()
+        self._server = None
+        if self._previous_moto_port is None:
+            os.environ.pop("MOTO_PORT", None)
+        else:
+            os.environ["MOTO_PORT"] = self._previous_moto_port

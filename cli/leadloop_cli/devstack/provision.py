@@ -1,0 +1,564 @@
+"""Create the template's resources with boto3 against the moto endpoint.
+
+moto's CloudFormation cannot deploy a SAM template faithfully (no API Gateway body, no secrets, no
+Scheduler, empty state-machine definitions), so each supported type gets a small creator here that
+translates CloudFormation properties into the service API call. Unknown types are skipped with a note.
+Event-source mappings are deliberately *not* created in moto: :mod:`events` polls with Lambda's
+semantics instead.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+import string
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .intrinsics import Resolver, TemplateError
+from .naming import NameFactory
+from .resources import (
+    ApiSpec,
+    FunctionSpec,
+    Provisioned,
+    ProvisionResult,
+    ScheduleSpec,
+    StateMachineSpec,
+)
+from .template import ResourceDef, Template
+
+__all__ = ["Provisioner", "generate_secret_string", "layer_python_dir"]
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], Any]
+_Creator = Callable[["Provisioner", ResourceDef, dict[str, Any]], None]
+
+_LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _attr_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Code runs in the leadloop devstack worker, not in moto.\n")
+    return buffer.getvalue()
+
+
+def generate_secret_string(spec: dict[str, Any]) -> str:
+    """Secrets Manager's GenerateSecretString, locally (template JSON + generated key, or a password)."""
+    length = int(spec.get("PasswordLength", 32))
+    excluded = set(str(spec.get("ExcludeCharacters", "")))
+    groups = []
+    if not _bool(spec.get("ExcludeLowercase", False)):
+        groups.append(string.ascii_lowercase)
+    if not _bool(spec.get("ExcludeUppercase", False)):
+        groups.append(string.ascii_uppercase)
+    if not _bool(spec.get("ExcludeNumbers", False)):
+        groups.append(string.digits)
+    if not _bool(spec.get("ExcludePunctuation", False)):
+        groups.append(string.punctuation)
+    if _bool(spec.get("IncludeSpace", False)):
+        groups.append(" ")
+    groups = ["".join(c for c in group if c not in excluded) for group in groups]
+    groups = [group for group in groups if group]
+    if not groups:
+        raise TemplateError("GenerateSecretString excludes every character")
+    alphabet = "".join(groups)
+    password = [secrets.choice(alphabet) for _ in range(length)]
+    if _bool(spec.get("RequireEachIncludedType", True)) and length >= len(groups):
+        positions = list(range(length))
+        secrets.SystemRandom().shuffle(positions)
+        for group, position in zip(groups, positions, strict=False):
+            password[position] = secrets.choice(group)
+    value = "".join(password)
+    template = spec.get("SecretStringTemplate")
+    key = spec.get("GenerateStringKey")
+    if template is not None and key:
+        document = json.loads(template)
+        document[str(key)] = value
+        return json.dumps(document)
+    return value
+
+
+def layer_python_dir(content_dir: Path) -> Path:
+    """Where a layer's importable code is: ``python/`` when present (packaged layout), else the root."""
+    python_dir = content_dir / "python"
+    return python_dir if python_dir.is_dir() else content_dir
+
+
+class Provisioner:
+    """Creates every supported resource of ``template`` in dependency order."""
+
+    def __init__(self, template: Template, clients: ClientFactory, *, name_seed: int | None = None) -> None:
+        self.template = template
+        self.clients = clients
+        self.names = NameFactory(template.context.stack_name, seed=name_seed)
+        self.result = ProvisionResult(region=template.context.region, account_id=template.context.account_id)
+        self.resolver: Resolver = template.resolver(self.result)
+        self.layer_dirs: dict[str, Path] = {}
+        self._zip = _dummy_zip()
+
+    @property
+    def region(self) -> str:
+        return self.template.context.region
+
+    @property
+    def account_id(self) -> str:
+        return self.template.context.account_id
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def note(self, message: str) -> None:
+        self.result.notes.append(message)
+        log.info("%s", message)
+
+    def provision_all(self) -> ProvisionResult:
+        for logical_id, why in self.template.skipped.items():
+            self.note(f"{logical_id} not created: {why}")
+        for logical_id in self.template.provisioning_order():
+            resource = self.template.resources[logical_id]
+            creator = _CREATORS.get(resource.type)
+            if creator is None:
+                self.result.skipped_types[logical_id] = resource.type
+                self.note(f"{logical_id} ({resource.type}) is not provisioned by the local stack")
+                continue
+            try:
+                properties = self.resolver.resolve(resource.properties) or {}
+                creator(self, resource, properties)
+            except TemplateError as exc:
+                raise TemplateError(f"{logical_id}: {exc}") from exc
+        return self.result
+
+    # ------------------------------------------------------------------ helpers
+    def role(self, owner_id: str) -> str:
+        """Create the implicit execution role SAM would (``<Id>Role``) and return its ARN."""
+        name = self.names.physical_name(f"{owner_id}Role", "AWS::IAM::Role")
+        response = self.clients("iam").create_role(RoleName=name, AssumeRolePolicyDocument=_LAMBDA_TRUST)
+        arn = str(response["Role"]["Arn"])
+        self.result.add(Provisioned(f"{owner_id}Role", "AWS::IAM::Role", name, {"Arn": arn, "RoleId": name}))
+        return arn
+
+    def local_path(self, value: Any, what: str) -> Path | None:
+        if not isinstance(value, str) or value.startswith("s3://"):
+            return None
+        path = (self.template.base_dir / value).resolve()
+        if not path.exists():
+            raise TemplateError(f"{what} {value!r} does not exist ({path})")
+        return path
+
+    def dummy_zip(self) -> bytes:
+        return self._zip
+
+
+# ---------------------------------------------------------------------- DynamoDB
+def _table(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("TableName") or p.names.physical_name(res.logical_id, res.type)
+    billing = props.get("BillingMode", "PROVISIONED")
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": billing,
+    }
+    default_throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    if billing == "PROVISIONED":
+        kwargs["ProvisionedThroughput"] = props.get("ProvisionedThroughput", default_throughput)
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            indexes = [dict(index) for index in props[key]]
+            if billing == "PROVISIONED" and key == "GlobalSecondaryIndexes":
+                for index in indexes:
+                    index.setdefault("ProvisionedThroughput", default_throughput)
+            kwargs[key] = indexes
+    stream = props.get("StreamSpecification")
+    if stream and stream.get("StreamViewType"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    sse = props.get("SSESpecification")
+    if sse:
+        spec = {"Enabled": _bool(sse.get("SSEEnabled", False))}
+        if sse.get("SSEType"):
+            spec["SSEType"] = sse["SSEType"]
+        if sse.get("KMSMasterKeyId"):
+            spec["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
+        kwargs["SSESpecification"] = spec
+    if "DeletionProtectionEnabled" in props:
+        kwargs["DeletionProtectionEnabled"] = _bool(props["DeletionProtectionEnabled"])
+    if props.get("TableClass"):
+        kwargs["TableClass"] = props["TableClass"]
+    if props.get("Tags"):
+        kwargs["Tags"] = props["Tags"]
+    ddb = p.clients("dynamodb")
+    description = ddb.create_table(**kwargs)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and _bool(ttl.get("Enabled", False)):
+        ddb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+    pitr = props.get("PointInTimeRecoverySpecification")
+    if pitr and _bool(pitr.get("PointInTimeRecoveryEnabled", False)):
+        ddb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    attributes = {"Arn": description["TableArn"]}
+    if description.get("LatestStreamArn"):
+        attributes["StreamArn"] = description["LatestStreamArn"]
+    p.result.add(Provisioned(res.logical_id, res.type, name, attributes))
+
+
+def _simple_table(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+    kind = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
+    table: dict[str, Any] = {
+        "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}],
+        "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+        "BillingMode": "PROVISIONED" if props.get("ProvisionedThroughput") else "PAY_PER_REQUEST",
+    }
+    for prop in ("TableName", "ProvisionedThroughput", "SSESpecification", "Tags"):
+        if prop in props:
+            table[prop] = props[prop] if prop != "Tags" else [{"Key": k, "Value": v} for k, v in props[prop].items()]
+    _table(p, res, table)
+
+
+# ---------------------------------------------------------------------- SQS
+_QUEUE_ATTRIBUTES = (
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedriveAllowPolicy",
+    "RedrivePolicy",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+
+
+def _queue(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    fifo = _bool(props.get("FifoQueue", False))
+    name = props.get("QueueName") or p.names.physical_name(res.logical_id, res.type, ending=".fifo" if fifo else "")
+    attributes = {key: _attr_str(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
+    if not fifo:
+        attributes.pop("FifoQueue", None)
+    kwargs: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
+    if props.get("Tags"):
+        kwargs["tags"] = {tag["Key"]: tag["Value"] for tag in props["Tags"]}
+    sqs = p.clients("sqs")
+    url = sqs.create_queue(**kwargs)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    p.result.add(Provisioned(res.logical_id, res.type, url, {"Arn": arn, "QueueName": name, "QueueUrl": url}))
+
+
+# ---------------------------------------------------------------------- S3
+def _bucket(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("BucketName") or p.names.physical_name(res.logical_id, res.type)
+    s3 = p.clients("s3")
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if p.region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": p.region}
+    s3.create_bucket(**kwargs)
+    versioning = props.get("VersioningConfiguration")
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
+    encryption = props.get("BucketEncryption")
+    if encryption:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={"Rules": encryption["ServerSideEncryptionConfiguration"]},
+        )
+    block = props.get("PublicAccessBlockConfiguration")
+    if block:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: _bool(v) for k, v in block.items()})
+    if props.get("Tags"):
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": props["Tags"]})
+    for ignored in ("LifecycleConfiguration", "NotificationConfiguration", "ReplicationConfiguration"):
+        if ignored in props:
+            p.note(f"{res.logical_id}.{ignored} is not applied locally")
+    attributes = {
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "RegionalDomainName": f"{name}.s3.{p.region}.amazonaws.com",
+        "WebsiteURL": f"http://{name}.s3-website-{p.region}.amazonaws.com",
+    }
+    p.result.add(Provisioned(res.logical_id, res.type, name, attributes))
+
+
+# ---------------------------------------------------------------------- Secrets, SSM, logs, SNS, IAM
+def _secret(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("Name") or f"{res.logical_id}-{p.names.suffix()}"
+    if "SecretString" in props:
+        value = str(props["SecretString"])
+    elif "GenerateSecretString" in props:
+        value = generate_secret_string(props["GenerateSecretString"])
+    else:
+        value = generate_secret_string({})
+    kwargs: dict[str, Any] = {"Name": name, "SecretString": value}
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    if props.get("KmsKeyId"):
+        kwargs["KmsKeyId"] = props["KmsKeyId"]
+    if props.get("Tags"):
+        kwargs["Tags"] = props["Tags"]
+    arn = p.clients("secretsmanager").create_secret(**kwargs)["ARN"]
+    p.result.add(Provisioned(res.logical_id, res.type, arn, {"Id": arn, "Arn": arn, "Name": name}))
+
+
+def _parameter(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("Name") or f"CFN-{res.logical_id}-{p.names.suffix()}"
+    kind = props.get("Type", "String")
+    value = props["Value"]
+    if isinstance(value, list):
+        value = ",".join(map(str, value))
+    kwargs: dict[str, Any] = {"Name": name, "Value": str(value), "Type": kind}
+    for key in ("Description", "Tier", "AllowedPattern", "DataType"):
+        if props.get(key):
+            kwargs[key] = props[key]
+    if props.get("Tags"):
+        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
+    p.clients("ssm").put_parameter(**kwargs)
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Type": kind, "Value": str(value)}))
+
+
+def _log_group(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("LogGroupName") or p.names.physical_name(res.logical_id, res.type)
+    logs = p.clients("logs")
+    logs.create_log_group(logGroupName=name)
+    if props.get("RetentionInDays"):
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+    arn = p.arn("logs", f"log-group:{name}:*")
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn}))
+
+
+def _topic(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("TopicName") or p.names.physical_name(res.logical_id, res.type)
+    arn = p.clients("sns").create_topic(Name=name)["TopicArn"]
+    p.result.add(Provisioned(res.logical_id, res.type, arn, {"TopicArn": arn, "TopicName": name}))
+
+
+def _iam_role(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("RoleName") or p.names.physical_name(res.logical_id, res.type)
+    trust = props.get("AssumeRolePolicyDocument") or json.loads(_LAMBDA_TRUST)
+    role = p.clients("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}))
+
+
+# ---------------------------------------------------------------------- Lambda
+def _layer(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("LayerName") or res.logical_id
+    content = props.get("ContentUri", props.get("Content"))
+    directory = p.local_path(content, "layer ContentUri")
+    kwargs: dict[str, Any] = {"LayerName": name, "Content": {"ZipFile": p.dummy_zip()}}
+    if props.get("CompatibleRuntimes"):
+        kwargs["CompatibleRuntimes"] = props["CompatibleRuntimes"]
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    arn = p.clients("lambda").publish_layer_version(**kwargs)["LayerVersionArn"]
+    if directory is None:
+        p.note(f"{res.logical_id}: layer content {content!r} is not a local directory; not on PYTHONPATH")
+    else:
+        p.layer_dirs[arn] = layer_python_dir(directory)
+    p.result.add(Provisioned(res.logical_id, res.type, arn, {"Arn": arn}))
+
+
+def _function(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("FunctionName") or p.names.physical_name(res.logical_id, res.type)
+    code = props.get("CodeUri", props.get("Code"))
+    code_dir = p.local_path(code, "CodeUri")
+    if code_dir is None:
+        p.note(f"{res.logical_id}: code {code!r} is not a local directory; invoking it will fail locally")
+    runtime = props.get("Runtime", "python3.13")
+    handler = props.get("Handler", "app.handler")
+    timeout = int(props.get("Timeout", 3))
+    memory = int(props.get("MemorySize", 128))
+    env = {k: _attr_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+    layers = [str(arn) for arn in props.get("Layers") or []]
+    role_arn = p.role(res.logical_id)
+    kwargs: dict[str, Any] = {
+        "FunctionName": name,
+        "Runtime": runtime,
+        "Role": role_arn,
+        "Handler": handler,
+        "Code": {"ZipFile": p.dummy_zip()},
+        "Timeout": timeout,
+        "MemorySize": memory,
+        "Environment": {"Variables": env},
+        "Publish": False,
+    }
+    if layers:
+        kwargs["Layers"] = layers
+    if props.get("Architectures"):
+        kwargs["Architectures"] = props["Architectures"]
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    lam = p.clients("lambda")
+    arn = lam.create_function(**kwargs)["FunctionArn"]
+    reserved = props.get("ReservedConcurrentExecutions")
+    if reserved is not None:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=int(reserved))
+    logging_config = props.get("LoggingConfig") or {}
+    missing_layers = [arn for arn in layers if arn not in p.layer_dirs]
+    if missing_layers:
+        p.note(f"{res.logical_id}: layers without local content: {', '.join(missing_layers)}")
+    p.result.functions[res.logical_id] = FunctionSpec(
+        logical_id=res.logical_id,
+        name=name,
+        arn=arn,
+        handler=handler,
+        runtime=runtime,
+        timeout=timeout,
+        memory_size=memory,
+        environment=env,
+        code_dir=code_dir,
+        layer_dirs=tuple(p.layer_dirs[arn] for arn in layers if arn in p.layer_dirs),
+        reserved_concurrency=int(reserved) if reserved is not None else None,
+        log_group=str(logging_config.get("LogGroup") or f"/aws/lambda/{name}"),
+        log_format=logging_config.get("LogFormat"),
+        application_log_level=logging_config.get("ApplicationLogLevel"),
+        events=dict(res.properties.get("Events") or {}),
+    )
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn}))
+
+
+def _lambda_function(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    if not isinstance(props.get("Code"), str):
+        p.result.skipped_types[res.logical_id] = res.type
+        p.note(f"{res.logical_id}: AWS::Lambda::Function without a local Code path is not run locally")
+        return
+    _function(p, res, props)
+
+
+# ---------------------------------------------------------------------- API Gateway
+def _api(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    """A REST API is served by the local API shim; only its id is made here.
+
+    (moto's API Gateway backend costs ~2 s to load and nothing reads it back.)
+    """
+    stage = props.get("StageName")
+    if not stage:
+        raise TemplateError("StageName is required")
+    api_id = p.names.suffix(10).lower()
+    root_id = p.names.suffix(10).lower()
+    p.result.apis[res.logical_id] = ApiSpec(res.logical_id, api_id, str(stage))
+    p.result.add(Provisioned(res.logical_id, res.type, api_id, {"RootResourceId": root_id}))
+
+
+# ---------------------------------------------------------------------- Step Functions
+def _substitute(definition: str, substitutions: dict[str, Any]) -> str:
+    for key, value in substitutions.items():
+        text = value if isinstance(value, str) else _attr_str(value)
+        definition = definition.replace("${" + key + "}", json.dumps(text)[1:-1])
+    return definition
+
+
+def _load_definition(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> str:
+    if props.get("Definition") is not None:
+        return json.dumps(props["Definition"])
+    if props.get("DefinitionString") is not None:
+        return str(props["DefinitionString"])
+    uri = props.get("DefinitionUri")
+    path = p.local_path(uri, "DefinitionUri")
+    if path is None:
+        raise TemplateError(f"DefinitionUri {uri!r} is not a local file (S3 definitions are not supported)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            return json.dumps(yaml.safe_load(text))
+        json.loads(text)  # fail early with a clear error on a broken file
+    except (ValueError, yaml.YAMLError) as exc:
+        raise TemplateError(f"state machine definition {path} is not valid: {exc}") from exc
+    return text
+
+
+def _state_machine(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("Name") or props.get("StateMachineName") or p.names.physical_name(res.logical_id, res.type)
+    definition = _substitute(_load_definition(p, res, props), props.get("DefinitionSubstitutions") or {})
+    role_arn = props.get("RoleArn") or props.get("Role") or p.role(res.logical_id)
+    kind = props.get("Type") or props.get("StateMachineType") or "STANDARD"
+    sfn = p.clients("stepfunctions")
+    arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type=kind)["stateMachineArn"]
+    p.result.state_machines[res.logical_id] = StateMachineSpec(
+        res.logical_id, name, arn, events=dict(res.properties.get("Events") or {})
+    )
+    p.result.add(Provisioned(res.logical_id, res.type, arn, {"Name": name, "Arn": arn}))
+
+
+# ---------------------------------------------------------------------- Scheduler
+def _schedule(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("Name") or p.names.physical_name(res.logical_id, res.type)
+    group = props.get("GroupName") or "default"
+    target = props.get("Target") or {}
+    target_arn = str(target.get("Arn", ""))
+    kind = "statemachine" if ":states:" in target_arn else "function"
+    p.result.schedules.append(
+        ScheduleSpec(
+            owner=res.logical_id,
+            name=res.logical_id,
+            kind="ScheduleV2",
+            expression=str(props["ScheduleExpression"]),
+            target_arn=target_arn,
+            target_kind=kind,
+            input=target.get("Input"),
+            timezone=props.get("ScheduleExpressionTimezone"),
+            enabled=str(props.get("State", "ENABLED")).upper() == "ENABLED",
+        )
+    )
+    arn = p.arn("scheduler", f"schedule/{group}/{name}")
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn}))
+
+
+_CREATORS: dict[str, _Creator] = {
+    "AWS::DynamoDB::Table": _table,
+    "AWS::Serverless::SimpleTable": _simple_table,
+    "AWS::SQS::Queue": _queue,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::SSM::Parameter": _parameter,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::SNS::Topic": _topic,
+    "AWS::IAM::Role": _iam_role,
+    "AWS::Serverless::LayerVersion": _layer,
+    "AWS::Lambda::LayerVersion": _layer,
+    "AWS::Serverless::Function": _function,
+    "AWS::Lambda::Function": _lambda_function,
+    "AWS::Serverless::Api": _api,
+    "AWS::Serverless::StateMachine": _state_machine,
+    "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::Scheduler::Schedule": _schedule,
+}

@@ -1,0 +1,14 @@
+"""DynamoDB stream handler: records what it got; items with poison=true are reported as failures."""
+
+from fixture_common import record
+
+
+def handler(event, context):
+    failures = []
+    for rec in event["Records"]:
+        image = rec["dynamodb"].get("NewImage") or {}
+        if image.get("poison", {}).get("BOOL"):
+            failures.append({"itemIdentifier": rec["dynamodb"]["SequenceNumber"]})
+            break
+        record("stream", {"id": image.get("id", {}).get("S"), "event": rec["eventName"], "source": rec["eventSource"]})
+    return {"batchItemFailures": failures}
