@@ -1,0 +1,59 @@
+"""The local stack started exactly as a user starts it: ``leadloop dev up --json`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadloop_cli.stackclient import StackClient
+
+
+def _leadloop() -> list[str]:
+    exe = shutil.which("leadloop", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "leadloop_cli.main"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
+    state_dir = tmp_path_factory.mktemp("state")
+    env = os.environ | {"LEADLOOP_STATE_DIR": str(state_dir)}
+    process = subprocess.Popen(
+        [
+            *_leadloop(),
+            "dev",
+            "up",
+            "--json",
+            "--param",
+            "FetchRetryBaseDelaySeconds=1",
+            "--log-file",
+            str(state_dir / "functions.log"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline()
+    if not first_line:
+        _, err = process.communicate(timeout=30)
+        pytest.fail(f"leadloop dev up exited early: {err[-2000:]}")
+    info = json.loads(first_line)
+    try:
+        yield StackClient(info)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        assert not Path(str(info.get("state_file") or state_dir / "none")).exists(), "state file left behind"
