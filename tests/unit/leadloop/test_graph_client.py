@@ -23,7 +23,7 @@ class FakeGraph(BaseAdapter):
         self.responder = responder
         self.requests: list[requests.PreparedRequest] = []
 
-    def send(self, request, **kwargs):
+    def send(self, request, **kwargs):  # type: ignore[override]
         self.requests.append(request)
         outcome = self.responder(request)
         if isinstance(outcome, Exception):
