@@ -7,7 +7,7 @@
 #   make lint       ruff, ruff format --check, mypy, then `make validate` and checkov on the template
 #   make validate   template-only checks: sam validate --lint, cfn-lint, asl-validator
 #   make build      sam build (arm64, no container) into .aws-sam/build
-#   make deploy     build, then sam deploy with samconfig.toml   [ENV=default|prod] [GUIDED=1]
+#   make deploy     build, then sam deploy with samconfig.toml   [STAGE=dev|prod] [GUIDED=1]
 #   make bench      every bench/*.py script
 #
 # Every target works from a fresh clone: the ones that need a tool set it up first.
@@ -23,7 +23,9 @@ BUILD_DIR     := .aws-sam/build
 VENV          := .venv
 SAM_VENV      := .venv-sam
 CHECKOV_VENV  := .venv-checkov
-ENV           ?= default
+STAGE         ?= dev
+# samconfig.toml's section for the stage: dev is the `default` section.
+SAM_CONFIG_ENV = $(if $(filter dev,$(STAGE)),default,$(STAGE))
 PYTEST_ARGS   ?=
 
 # pip: quiet, no version nag. Some machines' pip.conf lists local wheel folders that may be absent;
@@ -44,11 +46,14 @@ for c in "$${PYTHON313:-}" python3.13 \
     "$${LEADLOOP_PYTHON_PREFIX:-$$HOME/.local/share/leadloop/python3.13}/bin/python3.13" \
     python3; do \
   [ -n "$$c" ] || continue; \
-  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)' 2>/dev/null && break; \
+  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13); print(getattr(sys, "_base_executable", "") or sys.executable)' \
+    2>/dev/null && break; \
 done; true
 endef
 PY313 := $(shell $(FIND_PY313))
 PY313_BIN := $(patsubst %/,%,$(dir $(PY313)))
+# Sub-makes (lint, setup) take the answer instead of searching again.
+export PYTHON313 := $(PY313)
 
 define NO_PY313_MSG
 error: Python 3.13 not found. leadloop's Lambdas run on python3.13 and the tests and `sam build` need it.
@@ -93,7 +98,7 @@ print(f"+ arm64 check: every native library under {sys.argv[1]} is AArch64")
 endef
 export CHECK_ARM64
 
-ASL_FILES   := $(wildcard infra/statemachines/*.asl.json)
+ASL_FILES   := $(wildcard infra/statemachines/*.asl.json infra/statemachines/*.asl.yaml)
 BENCH_FILES := $(wildcard bench/*.py)
 
 .PHONY: help setup setup-envs distclean demo test lint validate build deploy bench clean python \
@@ -192,7 +197,10 @@ cfn-lint: $(SAM_STAMP)
 
 asl-validate: $(NODE_STAMP)
 	@if [ -z "$(ASL_FILES)" ]; then echo "asl-validator: no infra/statemachines/*.asl.json yet"; exit 0; fi; \
-	rc=0; for f in $(ASL_FILES); do node_modules/.bin/asl-validator --json-path "$$f" || rc=1; done; exit $$rc
+	rc=0; for f in $(ASL_FILES); do \
+	  case "$$f" in *.yaml) opt=--yaml-path;; *) opt=--json-path;; esac; \
+	  node_modules/.bin/asl-validator $$opt "$$f" || rc=1; \
+	done; exit $$rc
 
 # --skip-download: no Prisma Cloud calls (guidelines, severities); the scan itself is offline.
 checkov: $(CHECKOV_STAMP)
@@ -205,11 +213,14 @@ build: $(SAM_STAMP)
 	@# The functions run on arm64: fail if any native library in the build is for another machine.
 	@$(SAM_VENV)/bin/python -c "$$CHECK_ARM64" $(BUILD_DIR)
 
-# Real AWS: uses your own credentials/profile and samconfig.toml's ENV section (default = dev, prod).
+# Real AWS, with your own credentials/profile/region and samconfig.toml's section for STAGE
+# (dev: stack leadloop-dev; prod: leadloop-prod, changeset confirmed by hand). GUIDED=1 asks first.
 deploy: $(SAM_STAMP)
 	$(need-py313)
-	$(SAM_PATH) $(SAM_VENV)/bin/sam build --config-env $(ENV)
-	$(SAM_VENV)/bin/sam deploy --config-env $(ENV) $(if $(GUIDED),--guided)
+	@case "$(STAGE)" in dev|prod) ;; *) echo "error: STAGE must be dev or prod" >&2; exit 1;; esac
+	$(SAM_PATH) $(SAM_VENV)/bin/sam build --config-env $(SAM_CONFIG_ENV)
+	@$(SAM_VENV)/bin/python -c "$$CHECK_ARM64" $(BUILD_DIR)
+	$(SAM_VENV)/bin/sam deploy --config-env $(SAM_CONFIG_ENV) $(if $(GUIDED),--guided)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

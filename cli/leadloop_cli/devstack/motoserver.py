@@ -8,6 +8,7 @@ runs the real handlers.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -27,11 +28,14 @@ class MotoEndpoint:
         self._port = port
         self._server: Any = None
         self._previous_moto_port: str | None = None
+        self._previous_config: dict[str, Any] | None = None
         self.url = ""
 
     def start(self) -> str:
+        from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        self._previous_config = copy.deepcopy(dict(default_user_config))
         # werkzeug would print one line per request on stderr; keep warnings only.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
@@ -63,6 +67,10 @@ class MotoEndpoint:
             self._post("/moto-api/reset", {})
         self._server.stop()
         self._server = None
+        if self._previous_config is not None:
+            from moto.core.config import default_user_config
+
+            default_user_config.update(self._previous_config)  # type: ignore[typeddict-item]
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

@@ -487,28 +487,33 @@ def _substitute(definition: str, substitutions: dict[str, Any]) -> str:
     return definition
 
 
-def _load_definition(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> str:
+def _load_definition(p: Provisioner, props: dict[str, Any]) -> tuple[str, str]:
+    """The definition text (before substitutions) and where it came from."""
     if props.get("Definition") is not None:
-        return json.dumps(props["Definition"])
+        return json.dumps(props["Definition"]), "Definition"
     if props.get("DefinitionString") is not None:
-        return str(props["DefinitionString"])
+        return str(props["DefinitionString"]), "DefinitionString"
     uri = props.get("DefinitionUri")
     path = p.local_path(uri, "DefinitionUri")
     if path is None:
         raise TemplateError(f"DefinitionUri {uri!r} is not a local file (S3 definitions are not supported)")
     text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            return json.dumps(yaml.safe_load(text))
-        json.loads(text)  # fail early with a clear error on a broken file
-    except (ValueError, yaml.YAMLError) as exc:
-        raise TemplateError(f"state machine definition {path} is not valid: {exc}") from exc
-    return text
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            return json.dumps(yaml.safe_load(text)), str(path)
+        except yaml.YAMLError as exc:
+            raise TemplateError(f"state machine definition {path} is not valid YAML: {exc}") from exc
+    return text, str(path)
 
 
 def _state_machine(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     name = props.get("Name") or props.get("StateMachineName") or p.names.physical_name(res.logical_id, res.type)
-    definition = _substitute(_load_definition(p, res, props), props.get("DefinitionSubstitutions") or {})
+    text, source = _load_definition(p, props)
+    definition = _substitute(text, props.get("DefinitionSubstitutions") or {})
+    try:
+        json.loads(definition)  # CloudFormation substitutes first, then the JSON must be valid
+    except ValueError as exc:
+        raise TemplateError(f"state machine definition {source} is not valid JSON after substitutions: {exc}") from exc
     role_arn = props.get("RoleArn") or props.get("Role") or p.role(res.logical_id)
     kind = props.get("Type") or props.get("StateMachineType") or "STANDARD"
     sfn = p.clients("stepfunctions")

@@ -82,7 +82,15 @@ def find_template() -> Path:
 
 
 class LocalStack:
-    """The local stack as a context manager (``with LocalStack(...) as stack:``)."""
+    """The local stack as a context manager (``with LocalStack(...) as stack:``).
+
+    ``template_path`` defaults to :func:`find_template`. ``parameter_overrides`` win over the
+    simulator's ``GraphBaseUrl``. ``log_file``/``state_file`` default to ``$LEADLOOP_STATE_DIR``
+    (``~/.leadloop``); tests pass ``write_state_file=False``. ``schedules`` runs Schedule/ScheduleV2
+    timers (off: fire them with :meth:`fire_schedule`). ``seed=False`` skips the Meta secret, routing
+    and simulator objects; ``graph_factory=None`` runs without a Graph simulator (tests pass a stub
+    with the same interface). ``pool_size`` caps warm workers per function (and ReservedConcurrency).
+    """
 
     def __init__(
         self,
@@ -132,6 +140,7 @@ class LocalStack:
         self._clients_lock = threading.Lock()
         self._log_handler: logging.Handler | None = None
         self._started = False
+        self._started_at = ""
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -145,6 +154,7 @@ class LocalStack:
         if self._started:
             raise StackError("this LocalStack was already started")
         self._started = True
+        self._started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             self._start()
         except BaseException:
@@ -431,5 +441,5 @@ class LocalStack:
             "state_file": str(self.state_file) if self.write_state_file else None,
             "template": str(self.template_path),
             "pid": os.getpid(),
-            "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "started_at": self._started_at,
         }

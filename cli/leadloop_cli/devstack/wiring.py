@@ -80,7 +80,7 @@ class _Wirer:
         response = self.clients("sqs").get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])
         return str(response["QueueUrl"])
 
-    def api(self, rest_api_id: Any) -> ApiSpec:
+    def api(self, rest_api_id: Any) -> ApiSpec | None:
         apis = self.result.apis
         if rest_api_id is None:
             if IMPLICIT_API not in apis:
@@ -90,7 +90,7 @@ class _Wirer:
         for api in apis.values():
             if api.rest_api_id == rest_api_id:
                 return api
-        raise TemplateError(f"RestApiId {rest_api_id!r} is not an AWS::Serverless::Api of this template")
+        return None
 
     def function_event(self, function: FunctionSpec, name: str, kind: str, props: dict[str, Any]) -> None:
         owner = function.logical_id
@@ -98,6 +98,10 @@ class _Wirer:
             self.wiring.notes.append(f"{owner}.Events.{name}: disabled")
         elif kind == "Api":
             api = self.api(props.get("RestApiId"))
+            if api is None:
+                rest_api_id = props.get("RestApiId")
+                self.wiring.notes.append(f"{owner}.Events.{name}: API {rest_api_id} is not served locally")
+                return
             self.wiring.api_routes.append(
                 ApiRoute(
                     api_id=api.logical_id,

@@ -148,7 +148,6 @@ def parse_pattern(pattern: Any) -> dict[str, Any]:
             raise FilterPatternError(f"filter pattern is not JSON: {exc}") from exc
     if not isinstance(pattern, dict):
         raise FilterPatternError(f"filter pattern must be an object, got {pattern!r}")
-    matches(pattern, {})  # raises on unsupported rules
     _validate(pattern)
     return pattern
 
@@ -162,10 +161,35 @@ def _validate(pattern: Mapping[str, Any]) -> None:
             _validate(rule)
         elif isinstance(rule, list):
             for item in rule:
-                if isinstance(item, dict) and "exists" not in item:
-                    _match_one(item, "probe")
+                _validate_rule(item)
         else:
             raise FilterPatternError(f"pattern values must be arrays or objects, got {key}: {rule!r}")
+
+
+_STRING_RULES = {"prefix", "suffix", "equals-ignore-case", "wildcard", "cidr"}
+
+
+def _validate_rule(rule: Any) -> None:
+    if not isinstance(rule, dict):
+        return
+    if len(rule) != 1:
+        raise FilterPatternError(f"a matcher has exactly one key: {rule!r}")
+    ((key, value),) = rule.items()
+    if key == "exists" and isinstance(value, bool):
+        return
+    if key == "numeric":
+        if not isinstance(value, list) or not value or len(value) % 2:
+            raise FilterPatternError(f"numeric needs [op, value, ...]: {value!r}")
+        for op, bound in zip(value[::2], value[1::2], strict=True):
+            if op not in _NUMERIC_OPS or _number(bound) is None or isinstance(bound, str):
+                raise FilterPatternError(f"unsupported numeric comparison {op!r} {bound!r}")
+        return
+    if key == "anything-but":
+        if isinstance(value, dict) and set(value) - {"prefix", "suffix", "equals-ignore-case"}:
+            raise FilterPatternError(f"unsupported anything-but matcher {value!r}")
+        return
+    if key not in _STRING_RULES:
+        raise FilterPatternError(f"unsupported filter rule {rule!r}")
 
 
 def compile_filter_criteria(criteria: Any) -> Callable[[Any], bool] | None:

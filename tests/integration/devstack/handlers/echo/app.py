@@ -3,13 +3,14 @@
 import os
 import sys
 import time
+from typing import Any
 
-import fixture_common
+import fixture_common  # type: ignore[import-not-found]
 
 INIT_PID = os.getpid()
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> Any:
     action = event.get("action") if isinstance(event, dict) else None
     if action == "sleep":
         time.sleep(event["seconds"])

@@ -1,9 +1,11 @@
 """SQS handler: reports messages whose body starts with "fail" as batchItemFailures."""
 
-from fixture_common import record
+from typing import Any
+
+from fixture_common import record  # type: ignore[import-not-found]
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> Any:
     failures = []
     for rec in event["Records"]:
         if rec["body"].startswith("fail"):

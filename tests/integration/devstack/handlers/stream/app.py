@@ -1,9 +1,11 @@
 """DynamoDB stream handler: records what it got; items with poison=true are reported as failures."""
 
-from fixture_common import record
+from typing import Any
+
+from fixture_common import record  # type: ignore[import-not-found]
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> Any:
     failures = []
     for rec in event["Records"]:
         image = rec["dynamodb"].get("NewImage") or {}

@@ -1,6 +1,14 @@
 """State machine task: fails with TransientError until the attempt given in the input, or with Fatal."""
 
-from fixture_common import record
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from fixture_common import record  # type: ignore[import-not-found]
 
 
 class TransientError(Exception):
@@ -11,7 +19,13 @@ class FatalError(Exception):
     pass
 
 
-def handler(event, context):
+def _calls(run: str) -> list[Any]:
+    table = boto3.resource("dynamodb").Table(os.environ["CALLS_TABLE"])
+    items = table.query(KeyConditionExpression=Key("pk").eq("task"))["Items"]
+    return [item for item in items if json.loads(str(item["data"])).get("run") == run]
+
+
+def handler(event: Any, context: Any) -> Any:
     record("task", event)
     if event.get("fatal"):
         raise FatalError("cannot continue")
@@ -19,15 +33,3 @@ def handler(event, context):
     if attempts < event.get("succeed_on", 1):
         raise TransientError(f"attempt {attempts}")
     return {"run": event["run"], "attempts": attempts}
-
-
-def _calls(run):
-    import json
-    import os
-
-    import boto3
-    from boto3.dynamodb.conditions import Key
-
-    table = boto3.resource("dynamodb").Table(os.environ["CALLS_TABLE"])
-    items = table.query(KeyConditionExpression=Key("pk").eq("task"))["Items"]
-    return [i for i in items if json.loads(i["data"]).get("run") == run]

@@ -3,16 +3,17 @@
 import base64
 import json
 import os
+from typing import Any
 
 import boto3
 
 
-def _verify_token():
+def _verify_token() -> str:
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["META_SECRET_ARN"])
-    return json.loads(secret["SecretString"])["verify_token"]
+    return str(json.loads(secret["SecretString"])["verify_token"])
 
 
-def handler(event, context):
+def handler(event: Any, context: Any) -> Any:
     if event["httpMethod"] == "GET" and event["resource"] == "/webhook":
         query = event.get("queryStringParameters") or {}
         if query.get("hub.mode") == "subscribe" and query.get("hub.verify_token") == _verify_token():
@@ -25,8 +26,13 @@ def handler(event, context):
     if raw == b"malformed":
         return {"statusCode": "two hundred"}
     if raw == b"binary-reply":
-        return {"statusCode": 201, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\xff\xfe").decode(),
-                "headers": {"Content-Type": "application/octet-stream"}, "multiValueHeaders": {"X-Multi": ["a", "b"]}}
+        return {
+            "statusCode": 201,
+            "isBase64Encoded": True,
+            "body": base64.b64encode(b"\x00\xff\xfe").decode(),
+            "headers": {"Content-Type": "application/octet-stream"},
+            "multiValueHeaders": {"X-Multi": ["a", "b"]},
+        }
     return {
         "statusCode": 200,
         "headers": {"Content-Type": "application/json", "X-Handler": context.function_name},

@@ -1,17 +1,20 @@
 """Shared helper of the test handlers (served as a layer): record what a handler saw in CallsTable."""
 
+from __future__ import annotations
+
 import json
 import os
 import time
 import uuid
+from typing import Any
 
 import boto3
 
-_table = None
+_cache: dict[str, Any] = {}
 
 
-def record(kind, data):
-    global _table
-    if _table is None:
-        _table = boto3.resource("dynamodb").Table(os.environ["CALLS_TABLE"])
-    _table.put_item(Item={"pk": kind, "sk": f"{time.time():.6f}-{uuid.uuid4().hex[:8]}", "data": json.dumps(data)})
+def record(kind: str, data: Any) -> None:
+    if "table" not in _cache:
+        _cache["table"] = boto3.resource("dynamodb").Table(os.environ["CALLS_TABLE"])
+    item = {"pk": kind, "sk": f"{time.time():.6f}-{uuid.uuid4().hex[:8]}", "data": json.dumps(data)}
+    _cache["table"].put_item(Item=item)
