@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 
-import requests
-
 from leadloop import aws
 from leadloop.backfill.service import BackfillDeps
-from leadloop.credentials import load_credentials
 from leadloop.graph import GraphClient
+from leadloop.graph.factory import graph_client_for
 from leadloop.leads.store import LeadStore
 from leadloop.routing import Routing, load_routing
 from leadloop.settings import BackfillSettings, load_settings
@@ -24,22 +22,8 @@ def routing() -> Routing:
     return load_routing(settings().routing_parameter_name)
 
 
-@functools.cache
-def _http_session() -> requests.Session:
-    return requests.Session()
-
-
 def graph_for_page(page_id: str | None) -> GraphClient:
-    s = settings()
-    creds = load_credentials(s.meta_secret_arn, max_age=s.secret_max_age_seconds)
-    return GraphClient(
-        base_url=s.graph_base_url,
-        version=s.graph_api_version,
-        access_token=creds.token_for_page(page_id),
-        app_secret=creds.app_secret.get_secret_value(),
-        session=_http_session(),
-        read_timeout=s.graph_read_timeout_seconds,
-    )
+    return graph_client_for(settings(), page_id)
 
 
 @functools.cache

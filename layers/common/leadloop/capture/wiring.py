@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import functools
 
-import requests
-
 from leadloop import aws
 from leadloop.capture.queues import MessageQueue
 from leadloop.capture.service import CaptureDeps
 from leadloop.credentials import MetaCredentials, load_credentials
 from leadloop.graph import GraphClient
+from leadloop.graph.factory import graph_client_for
 from leadloop.leads.store import LeadStore
 from leadloop.settings import LeadFetchSettings, load_settings
 
@@ -28,21 +27,8 @@ def credentials() -> MetaCredentials:
     return load_credentials(s.meta_secret_arn, max_age=s.secret_max_age_seconds)
 
 
-@functools.cache
-def _http_session() -> requests.Session:
-    return requests.Session()
-
-
 def graph_for_page(page_id: str | None) -> GraphClient:
-    s, creds = settings(), credentials()
-    return GraphClient(
-        base_url=s.graph_base_url,
-        version=s.graph_api_version,
-        access_token=creds.token_for_page(page_id),
-        app_secret=creds.app_secret.get_secret_value(),
-        session=_http_session(),
-        read_timeout=s.graph_read_timeout_seconds,
-    )
+    return graph_client_for(settings(), page_id)
 
 
 @functools.cache

@@ -1,0 +1,33 @@
+"""GraphClient construction from settings and the Meta secret, shared by every function.
+
+One ``requests.Session`` per container keeps connections warm across invocations; the token is
+re-read through the credentials cache each time, so a replaced token is used within minutes.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import requests
+
+from leadloop.credentials import load_credentials
+from leadloop.graph.client import GraphClient
+from leadloop.settings import CommonSettings
+
+
+@functools.cache
+def _http_session() -> requests.Session:
+    return requests.Session()
+
+
+def graph_client_for(settings: CommonSettings, page_id: str | None) -> GraphClient:
+    """A client holding the Page's token (or the shared system-user token)."""
+    creds = load_credentials(settings.meta_secret_arn, max_age=settings.secret_max_age_seconds)
+    return GraphClient(
+        base_url=settings.graph_base_url,
+        version=settings.graph_api_version,
+        access_token=creds.token_for_page(page_id),
+        app_secret=creds.app_secret.get_secret_value(),
+        session=_http_session(),
+        read_timeout=settings.graph_read_timeout_seconds,
+    )
