@@ -1,7 +1,7 @@
 """leadloop: the runtime library shared by every function (deployed as the common Lambda layer).
 
 Layers, one direction only: handlers in ``functions/*/app.py`` call the logic modules here
-(``capture``, ``backfill``, ``webhook``), which take their adapters (``graph.client``,
+(``capture``, ``backfill``, ``webhook``), which take their adapters (``graph.client`` + ``graph.transport``,
 ``leads.store``, ``capture.queues``, ``state.store``) as parameters. Only adapters import boto3
-or requests, and nothing does I/O at import time.
+or urllib3, and nothing does I/O at import time.
 """

@@ -1,73 +1,72 @@
-"""GraphClient against an in-process requests adapter (no sockets)."""
+"""GraphClient against an in-memory transport (no sockets)."""
 
 import hashlib
 import hmac
 import json
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from leadloop.graph import BatchRequest, GraphClient, GraphPermanentError, GraphTransportError
 from leadloop.graph.errors import GraphAuthError
+from leadloop.graph.transport import RawResponse, TransportError
 
 TOKEN = "EAAB-page-token"
 SECRET = "s3cret"
 PROOF = hmac.new(SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
 
 
-class FakeGraph(BaseAdapter):
-    def __init__(self, responder):
-        super().__init__()
-        self.responder = responder
-        self.requests: list[requests.PreparedRequest] = []
+@dataclass
+class Sent:
+    method: str
+    url: str
+    query: dict
+    form: dict | None
+    headers: dict
 
-    def send(self, request, **kwargs):  # type: ignore[override]
-        self.requests.append(request)
-        outcome = self.responder(request)
+
+class FakeTransport:
+    def __init__(self, responder: Callable[[Sent], object]):
+        self.responder = responder
+        self.sent: list[Sent] = []
+
+    def request(self, method, url, *, query, form, headers, timeout):
+        sent = Sent(method, url, dict(query), dict(form) if form is not None else None, dict(headers))
+        self.sent.append(sent)
+        outcome = self.responder(sent)
         if isinstance(outcome, Exception):
             raise outcome
-        status, body, headers = outcome
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        response.headers.update(headers)
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self):
-        pass
+        status, body, extra_headers = outcome
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return RawResponse(status=status, headers=extra_headers, body=raw)
 
 
 def make_client(responder):
-    adapter = FakeGraph(responder)
-    session = requests.Session()
-    session.mount("https://graph.test", adapter)
-    return GraphClient(
-        base_url="https://graph.test", version="v26.0", access_token=TOKEN, app_secret=SECRET, session=session
-    ), adapter
+    fake = FakeTransport(responder)
+    client = GraphClient(
+        base_url="https://graph.test", version="v26.0", access_token=TOKEN, app_secret=SECRET, transport=fake
+    )
+    return client, fake
 
 
 def test_token_travels_in_the_header_and_proof_in_the_query():
-    client, fake = make_client(lambda r: (200, {"id": "1"}, {}))
+    client, fake = make_client(lambda s: (200, {"id": "1"}, {}))
     client.get("123", {"fields": "id"})
-    sent = fake.requests[0]
-    assert TOKEN not in sent.url
+    [sent] = fake.sent
+    assert TOKEN not in sent.url and TOKEN not in json.dumps(sent.query)
     assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
-    query = parse_qs(urlsplit(sent.url).query)
-    assert query["appsecret_proof"] == [PROOF]
-    assert urlsplit(sent.url).path == "/v26.0/123"
+    assert sent.query == {"fields": "id", "appsecret_proof": PROOF}
+    assert sent.url == "https://graph.test/v26.0/123"
 
 
 def test_batch_results_stand_alone_including_unfinished_items():
-    def responder(request):
-        form = parse_qs(request.body)
-        items = json.loads(form["batch"][0])
+    def responder(sent):
+        items = json.loads(sent.form["batch"])
         assert [i["relative_url"] for i in items] == ["1?fields=id", "2?fields=id", "3?fields=id"]
-        assert form["appsecret_proof"] == [PROOF]
-        assert "access_token" not in form
+        assert sent.form["appsecret_proof"] == PROOF
+        assert "access_token" not in sent.form
         return (
             200,
             [
@@ -90,53 +89,66 @@ def test_batch_results_stand_alone_including_unfinished_items():
 
 
 def test_batch_size_is_bounded():
-    client, _ = make_client(lambda r: (200, [], {}))
+    client, _ = make_client(lambda s: (200, [], {}))
     with pytest.raises(ValueError):
         client.batch([BatchRequest.get(str(i)) for i in range(51)])
 
 
+def test_a_batch_answer_of_the_wrong_length_is_a_transport_error():
+    client, _ = make_client(lambda s: (200, [None], {}))
+    with pytest.raises(GraphTransportError):
+        client.batch([BatchRequest.get("1"), BatchRequest.get("2")])
+
+
 def test_paging_follows_next_without_reusing_the_token_meta_put_in_it():
     pages = {
-        "/v26.0/9/leads": {
+        "first": {
             "data": [{"id": "1"}],
             "paging": {
                 "cursors": {"after": "A"},
                 "next": f"https://graph.test/v26.0/9/leads?access_token={TOKEN}&after=A&limit=1",
             },
         },
-        "/v26.0/9/leads?after": {"data": [{"id": "2"}], "paging": {"cursors": {"after": "B"}}},
+        "second": {"data": [{"id": "2"}], "paging": {"cursors": {"after": "B"}}},
     }
 
-    def responder(request):
-        parts = urlsplit(request.url)
-        key = parts.path + ("?after" if "after=A" in parts.query else "")
-        assert "access_token" not in parts.query
-        return 200, pages[key], {}
+    def responder(sent):
+        assert "access_token" not in sent.query and urlsplit(sent.url).query == ""
+        return 200, pages["second" if sent.query.get("after") == "A" else "first"], {}
 
     client, fake = make_client(responder)
     seen = [item["id"] for page in client.iter_pages("9/leads", {"limit": "1"}) for item in page.data]
     assert seen == ["1", "2"]
-    assert len(fake.requests) == 2
+    assert fake.sent[1].query == {"after": "A", "limit": "1", "appsecret_proof": PROOF}
 
 
 def test_paging_never_follows_a_link_to_another_host():
-    client, _ = make_client(lambda r: (200, {"data": [], "paging": {"next": "https://evil.test/v26.0/x"}}, {}))
+    client, _ = make_client(lambda s: (200, {"data": [], "paging": {"next": "https://evil.test/v26.0/x"}}, {}))
     page = client.get_page("9/leads")
     with pytest.raises(GraphPermanentError):
         client.next_page(page)
 
 
 def test_network_failures_become_transport_errors_without_the_url():
-    client, _ = make_client(lambda r: requests.ConnectTimeout(f"timeout on {r.url}"))
+    client, _ = make_client(lambda s: TransportError("timed out (ReadTimeoutError)", timed_out=True))
     with pytest.raises(GraphTransportError) as caught:
         client.get("1")
-    assert "graph.test" not in str(caught.value)
+    assert "graph.test" not in str(caught.value) and "timed out" in str(caught.value)
 
 
-def test_error_bodies_raise_classified_errors():
+def test_error_bodies_raise_classified_errors_and_non_json_is_a_transport_error():
     client, _ = make_client(
-        lambda r: (400, {"error": {"code": 100, "error_subcode": 33, "message": "no such object"}}, {})
+        lambda s: (400, {"error": {"code": 100, "error_subcode": 33, "message": "no such object"}}, {})
     )
     with pytest.raises(GraphPermanentError) as caught:
         client.get("1")
     assert caught.value.subcode == 33
+    client, _ = make_client(lambda s: (200, b"<html>", {}))
+    with pytest.raises(GraphTransportError):
+        client.get("1")
+
+
+def test_usage_headers_are_read_on_success():
+    headers = {"X-App-Usage": json.dumps({"call_count": 42, "total_cputime": 1, "total_time": 3})}
+    client, _ = make_client(lambda s: (200, {"id": "1"}, headers))
+    assert client.get("1").usage.app_pct == 42

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import requests
-
 from leadloop.graph.errors import (
     GraphError,
     GraphPermanentError,
     GraphTransportError,
     error_from_response,
 )
+from leadloop.graph.transport import Transport, TransportError, Urllib3Transport
 from leadloop.graph.usage import GraphUsage
 
 MAX_BATCH_SIZE = 50
@@ -88,14 +87,14 @@ class GraphClient:
         version: str,
         access_token: str,
         app_secret: str,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 20.0,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._version = version
         self._host = urlsplit(self._base).netloc
-        self._session = session or requests.Session()
+        self._transport = transport or Urllib3Transport()
         self._auth_header = {"Authorization": f"Bearer {access_token}"}
         self._proof = hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
         self._connect_timeout = connect_timeout
@@ -176,30 +175,27 @@ class GraphClient:
         else:
             params = {**(params or {}), "appsecret_proof": self._proof}
         try:
-            raw = self._session.request(
+            raw = self._transport.request(
                 method,
                 url,
-                params=params,
-                data=data,
+                query=params or {},
+                form=data,
                 headers=self._auth_header,
                 timeout=self._timeouts(timeout),
             )
-        except requests.Timeout as exc:
-            raise GraphTransportError(f"timed out calling the Graph API ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise GraphTransportError(f"could not reach the Graph API ({type(exc).__name__})") from None
+        except TransportError as exc:
+            verb = "timed out calling" if exc.timed_out else "could not reach"
+            raise GraphTransportError(f"{verb} the Graph API ({exc})") from None
         usage = GraphUsage.from_headers(raw.headers)
         try:
-            body = raw.json()
+            body = json.loads(raw.body) if raw.body else None
         except ValueError:
             body = None
-        if raw.status_code >= 400 or (isinstance(body, dict) and "error" in body):
-            raise error_from_response(raw.status_code, body, raw.headers, usage=usage)
+        if raw.status >= 400 or (isinstance(body, dict) and "error" in body):
+            raise error_from_response(raw.status, body, raw.headers, usage=usage)
         if body is None:
-            raise GraphTransportError(
-                "the Graph API answered with a body that is not JSON", http_status=raw.status_code
-            )
-        return GraphResponse(status=raw.status_code, data=body, usage=usage)
+            raise GraphTransportError("the Graph API answered with a body that is not JSON", http_status=raw.status)
+        return GraphResponse(status=raw.status, data=body, usage=usage)
 
 
 def _page(response: GraphResponse) -> GraphPage:

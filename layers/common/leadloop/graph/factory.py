@@ -1,6 +1,6 @@
 """GraphClient construction from settings and the Meta secret, shared by every function.
 
-One ``requests.Session`` per container keeps connections warm across invocations; the token is
+One connection pool per container keeps connections warm across invocations; the token is
 re-read through the credentials cache each time, so a replaced token is used within minutes.
 """
 
@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import functools
 
-import requests
-
 from leadloop.credentials import load_credentials
 from leadloop.graph.client import GraphClient
+from leadloop.graph.transport import Urllib3Transport
 from leadloop.settings import CommonSettings
 
 
 @functools.cache
-def _http_session() -> requests.Session:
-    return requests.Session()
+def _transport() -> Urllib3Transport:
+    return Urllib3Transport()
 
 
 def graph_client_for(settings: CommonSettings, page_id: str | None) -> GraphClient:
@@ -28,6 +27,6 @@ def graph_client_for(settings: CommonSettings, page_id: str | None) -> GraphClie
         version=settings.graph_api_version,
         access_token=creds.token_for_page(page_id),
         app_secret=creds.app_secret.get_secret_value(),
-        session=_http_session(),
+        transport=_transport(),
         read_timeout=settings.graph_read_timeout_seconds,
     )
