@@ -5,6 +5,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,7 +29,7 @@ class Sent:
 
 
 class FakeTransport:
-    def __init__(self, responder: Callable[[Sent], object]):
+    def __init__(self, responder: Callable[[Sent], Any]):
         self.responder = responder
         self.sent: list[Sent] = []
 
