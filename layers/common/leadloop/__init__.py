@@ -2,6 +2,6 @@
 
 Layers, one direction only: handlers in ``functions/*/app.py`` call the logic modules here
 (``capture``, ``backfill``, ``webhook``), which take their adapters (``graph.client`` + ``graph.transport``,
-``leads.store``, ``capture.queues``, ``state.store``) as parameters. Only adapters import boto3
+``leads.store``, ``queues``, ``state.store``) as parameters. Only adapters import boto3
 or urllib3, and nothing does I/O at import time.
 """

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from leadloop.capture.messages import FetchRetryMessage
-from leadloop.capture.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
 from leadloop.leads.reader import LeadReadResult, read_leads
 from leadloop.leads.store import LeadSource, LeadStatus, LeadStore, StoreError
 from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
 from leadloop.webhook.payload import LeadNotification
 
 AUTH_RETRY_DELAY_SECONDS = 900
@@ -111,7 +111,7 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
     statuses = deps.store.statuses(r.message.leadgen_id for r in received)
     pending = [r for r in received if statuses.get(r.message.leadgen_id) is not LeadStatus.FETCHED]
     failed: set[str] = set()
-    parked: list[tuple[ReceivedRetry, OutgoingMessage]] = []
+    parked: list[tuple[ReceivedRetry, FetchRetryMessage]] = []
     notes = [r.message.notification() for r in pending]
     now = int(deps.clock())
     for (result, _note), item in zip(_fetch(notes, deps, timeout=None), pending, strict=True):
@@ -136,12 +136,14 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
                 pass  # the default visibility timeout still brings the message back
             failed.add(item.message_id)
             continue
-        parked.append((item, _retry(item.message.notification(), attempts=attempts, reason=reason, delay=0)))
+        parked.append(
+            (item, FetchRetryMessage.from_notification(item.message.notification(), attempts=attempts, reason=reason))
+        )
 
-    for item, out in parked:
+    for item, message in parked:
         try:
-            deps.dead_letters.send([out])
-            deps.store.note_fetch_failure(item.message.leadgen_id, out.message.reason, failed=True, now=now)
+            deps.dead_letters.send([_queued(message, delay=0)])
+            deps.store.note_fetch_failure(item.message.leadgen_id, message.reason, failed=True, now=now)
         except (QueueError, StoreError):
             failed.add(item.message_id)
             continue
@@ -150,8 +152,8 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
             "lead parked in FetchRetryDLQ",
             extra={
                 "leadgen_id": item.message.leadgen_id,
-                "attempts": out.message.attempts,
-                "reason": out.message.reason,
+                "attempts": message.attempts,
+                "reason": message.reason,
             },
         )
     return failed
@@ -174,7 +176,11 @@ def _fetch(
 
 
 def _retry(note: LeadNotification, *, attempts: int, reason: str, delay: int) -> OutgoingMessage:
-    return OutgoingMessage(FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason), delay)
+    return _queued(FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason), delay=delay)
+
+
+def _queued(message: FetchRetryMessage, *, delay: int) -> OutgoingMessage:
+    return OutgoingMessage(body=message.model_dump_json(), delay_seconds=delay, reason=message.reason)
 
 
 def _delay_for(error: GraphError, attempt: int, deps: CaptureDeps) -> int:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 
 from leadloop import aws
-from leadloop.capture.queues import MessageQueue
 from leadloop.capture.service import CaptureDeps
 from leadloop.credentials import MetaCredentials, load_credentials
 from leadloop.graph import GraphClient
 from leadloop.graph.factory import graph_client_for
 from leadloop.leads.store import LeadStore
+from leadloop.queues import MessageQueue
 from leadloop.settings import LeadFetchSettings, load_settings
 
 

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from leadloop.capture.queues import QueueError
 from leadloop.capture.service import CaptureDeps, capture
 from leadloop.credentials import ConfigurationError, MetaCredentials
 from leadloop.leads.store import StoreError
 from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.queues import QueueError
 from leadloop.webhook.payload import MalformedPayload, parse_leadgen_notifications
 from leadloop.webhook.signature import answer_challenge, signature_is_valid
 

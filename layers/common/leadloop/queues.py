@@ -1,4 +1,4 @@
-"""SQS adapter for FetchRetryQueue and FetchRetryDLQ."""
+"""SQS adapter: send (batches of 10, every failure raised), forward verbatim, delay redelivery."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-
-from leadloop.capture.messages import FetchRetryMessage
 
 MAX_DELAY_SECONDS = 900
 MAX_VISIBILITY_SECONDS = 43200
@@ -21,8 +19,11 @@ class QueueError(RuntimeError):
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    message: FetchRetryMessage
+    """A body to queue (JSON without PII), its delay, and a short reason attribute for operators."""
+
+    body: str
     delay_seconds: int = 0
+    reason: str = ""
 
 
 class MessageQueue:
@@ -37,10 +38,10 @@ class MessageQueue:
             entries = [
                 {
                     "Id": str(i),
-                    "MessageBody": out.message.model_dump_json(),
+                    "MessageBody": out.body,
                     "DelaySeconds": max(0, min(MAX_DELAY_SECONDS, int(out.delay_seconds))),
                     "MessageAttributes": {
-                        "reason": {"DataType": "String", "StringValue": out.message.reason[:250] or "-"},
+                        "reason": {"DataType": "String", "StringValue": out.reason[:250] or "-"},
                     },
                 }
                 for i, out in enumerate(chunk)

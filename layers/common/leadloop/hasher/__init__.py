@@ -1,0 +1,1 @@
+"""LeadHasher: stored leads become hashed audience rows on AudienceQueue (no raw PII leaves here)."""
