@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from leadloop_cli.demo.audience import run_audience_rows
 from leadloop_cli.demo.capture import ScenarioResult, run_capture
 from leadloop_cli.stackclient import StackClient
 
@@ -24,7 +25,8 @@ def run_demo(*, keep_logs: bool = False) -> bool:
     ) as stack:
         client = StackClient(stack.describe())
         print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
-        results = [run_capture(client)]
+        captured, expected = run_capture(client)
+        results = [captured, run_audience_rows(client, expected)]
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)

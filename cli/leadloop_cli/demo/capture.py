@@ -52,12 +52,13 @@ def person(n: int) -> list[dict[str, Any]]:
     return [
         {"name": "full_name", "values": [f"{first} {last}"]},
         {"name": "email", "values": [f"{first.lower()}.{last.lower()}@example.com"]},
-        {"name": "phone_number", "values": [f"+1555010{n:04d}"]},
+        {"name": "phone_number", "values": [f"+1 (650) 253-{n:04d}"]},
         {"name": "city", "values": ["Menlo Park"]},
     ]
 
 
-def run_capture(stack: StackClient) -> ScenarioResult:
+def run_capture(stack: StackClient) -> tuple[ScenarioResult, dict[str, list[dict[str, Any]]]]:
+    """Run the scenario; also returns the answers Meta holds for each lead it created."""
     result = ScenarioResult("capture: webhook, duplicates, batching, retries, backfill")
     expected: dict[str, list[dict[str, Any]]] = {}
 
@@ -95,7 +96,7 @@ def run_capture(stack: StackClient) -> ScenarioResult:
     result.check("every lead stored exactly once with its answers", lambda: _all_exact(stack, expected))
     result.check("no lead pending or parked", lambda: _nothing_left(stack))
     result.check("no raw answer in any log line", lambda: _no_pii_in_logs(stack, expected))
-    return result
+    return result, expected
 
 
 def _stored(stack: StackClient, ids: list[str]) -> str:

@@ -17,13 +17,17 @@ _Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
 
 
 class FormRoute(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True)
 
     form_id: _Id
     page_id: _Id
     name: str | None = None
     audience_ids: list[_Id] = Field(default_factory=list)
     field_map: dict[str, str] = Field(default_factory=dict)
+    #: Alpha-2 country for phone numbers, states and postal codes when a lead gives none.
+    default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    #: The audience row schema for this form's leads (default: leadloop.hasher.service.LEAD_SCHEMA).
+    schema_keys: list[str] | None = Field(default=None, alias="schema", min_length=1)
 
 
 class Routing(BaseModel):

@@ -52,6 +52,12 @@ class BackfillSettings(CommonSettings):
     leadgen_usage_ceiling_pct: float = Field(default=75.0, alias="LEADGEN_USAGE_CEILING_PCT", gt=0, le=100)
 
 
+class LeadHasherSettings(CommonSettings):
+    """LeadHasherFunction: LeadsTable stream to AudienceQueue."""
+
+    audience_queue_url: _Name = Field(alias="AUDIENCE_QUEUE_URL")
+
+
 def load_settings[T: CommonSettings](model: type[T]) -> T:
     """Validate the environment into ``model`` once per process (fails fast with field names)."""
     cached = _cache.get(model)

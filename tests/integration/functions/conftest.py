@@ -39,6 +39,7 @@ VERIFY_TOKEN = "itest-verify-token"
 PAGE_ID = "104000000000001"
 PAGE_TOKEN = "EAAB-itest-page-token"
 FORM_ID = "205000000000001"
+AUDIENCE_ID = "238000000000001"
 EVENTS = ROOT / "tests" / "events"
 
 
@@ -103,8 +104,10 @@ class Env:
 def reset_caches() -> None:
     from leadloop.backfill import wiring as backfill_wiring
     from leadloop.capture import wiring as capture_wiring
+    from leadloop.hasher import wiring as hasher_wiring
 
     capture_wiring.capture_deps.cache_clear()
+    hasher_wiring.hasher_deps.cache_clear()
     backfill_wiring.backfill_deps.cache_clear()
     clear_settings_cache()
     leadloop_aws.reset_clients()
@@ -163,7 +166,14 @@ def env(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
         )
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=str(result.physical_ids()["RoutingParameter"]),
-            Value=json.dumps({"version": 1, "forms": [{"form_id": FORM_ID, "page_id": PAGE_ID, "audience_ids": []}]}),
+            Value=json.dumps(
+                {
+                    "version": 1,
+                    "forms": [
+                        {"form_id": FORM_ID, "page_id": PAGE_ID, "audience_ids": [AUDIENCE_ID], "default_country": "US"}
+                    ],
+                }
+            ),
             Overwrite=True,
         )
         yield Env(sim, result, monkeypatch)
@@ -241,3 +251,20 @@ def answers(n: int) -> list[dict[str, Any]]:
         {"name": "full_name", "values": [f"Person Number{n}"]},
         {"name": "phone_number", "values": [f"+1555000{n:04d}"]},
     ]
+
+
+def stream_event(env: Env) -> dict[str, Any]:
+    """Every record on LeadsTable's stream so far, as the Lambda event Lambda would deliver."""
+    streams = env.client("dynamodbstreams")
+    arn = env.result.get_att("LeadsTable", "StreamArn")
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        answer = streams.get_records(ShardIterator=iterator)
+        for raw in answer["Records"]:
+            record = json.loads(json.dumps(raw, default=str))
+            record["eventSourceARN"] = arn
+            records.append(record)
+    return {"Records": records}

@@ -1,0 +1,14 @@
+"""LeadHasherFunction: stored leads (LeadsTable stream) become hashed rows on AudienceQueue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadloop.hasher import consumer, wiring
+from leadloop.observability import logger, metrics
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.consume(event, context, wiring.hasher_deps())

@@ -1,0 +1,118 @@
+"""LeadsTable stream → hashed rows on AudienceQueue.
+
+Which changes count:
+* a lead becoming ``FETCHED`` (INSERT, or MODIFY from another status) → ``add`` rows;
+* a ``FETCHED`` lead deleted by a person or by ``leadloop forget`` → ``remove`` rows;
+* a deletion by DynamoDB's TTL (``userIdentity`` type ``Service``, principal
+  ``dynamodb.amazonaws.com``) is retention, not a request to forget: no rows.
+Everything else (stubs, counters, retries) is skipped; the template's filter drops most of it
+before the function runs.
+
+One message per (lead, audience), holding only hashed cells (validated), the audience id, the
+operation, the schema and the lead id. Stream redelivery may repeat a message: adding or removing
+the same hashed row twice leaves a Meta audience unchanged, and the uploader folds duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from leadloop.audience import hash_row
+from leadloop.hasher.mapping import lead_record
+from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.queues import MessageQueue, OutgoingMessage
+from leadloop.routing import FormRoute, Routing
+
+FETCHED = "FETCHED"
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+
+#: The schema of lead-fed audiences unless a form's route sets its own. Meta locks an audience's
+#: data format after the first upload, so it must stay the same for every row of an audience.
+LEAD_SCHEMA = ("EMAIL", "PHONE", "FN", "LN", "CT", "ST", "ZIP", "COUNTRY", "DOBY", "DOBM", "DOBD", "GEN")
+
+Op = Literal["add", "remove"]
+
+
+@dataclass(frozen=True)
+class LeadChange:
+    op: Op
+    image: Mapping[str, Any]
+
+    @property
+    def lead_id(self) -> str:
+        return str(self.image.get("leadgen_id", ""))
+
+    @property
+    def form_id(self) -> str | None:
+        value = self.image.get("form_id")
+        return str(value) if value else None
+
+
+def classify(
+    event_name: str,
+    new_image: Mapping[str, Any] | None,
+    old_image: Mapping[str, Any] | None,
+    user_identity: Mapping[str, Any] | None,
+) -> LeadChange | None:
+    """The audience operation a stream record asks for, or None."""
+    new_status = (new_image or {}).get("status")
+    old_status = (old_image or {}).get("status")
+    if event_name in {"INSERT", "MODIFY"} and new_status == FETCHED and old_status != FETCHED:
+        return LeadChange("add", new_image or {})
+    if event_name == "REMOVE" and old_status == FETCHED:
+        identity = user_identity or {}
+        if identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL:
+            return None
+        return LeadChange("remove", old_image or {})
+    return None
+
+
+@dataclass
+class HasherDeps:
+    routing: Callable[[], Routing]
+    audience_queue: MessageQueue
+
+
+def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessage]:
+    """The rows this change sends to each audience the form feeds (none without identifiers)."""
+    schema = list(route.schema_keys or LEAD_SCHEMA)
+    record = lead_record(change.image.get("field_data") or [], route.field_map)
+    hashed = hash_row(record, schema, default_country=route.default_country)
+    if hashed.rejected:
+        metrics.add_metric(name="LeadCellsRejected", unit=MetricUnit.Count, value=len(hashed.rejected))
+        logger.info(
+            "some lead answers could not be normalized",
+            extra={"leadgen_id": change.lead_id, "rejected": [f"{key}:{reason}" for key, reason in hashed.rejected]},
+        )
+    if not any(hashed.cells):
+        metrics.add_metric(name="LeadWithoutIdentifiers", unit=MetricUnit.Count, value=1)
+        return []
+    return [
+        AudienceRowsMessage.model_validate(
+            {
+                "audience_id": audience_id,
+                "op": change.op,
+                "schema": schema,
+                "rows": [hashed.cells],
+                "lead_id": change.lead_id,
+                "form_id": change.form_id,
+            }
+        )
+        for audience_id in route.audience_ids
+    ]
+
+
+def handle_change(change: LeadChange, deps: HasherDeps) -> int:
+    """Queue the change's rows; returns how many messages were sent (raises if any was not)."""
+    route = deps.routing().form(change.form_id or "")
+    if route is None or not route.audience_ids:
+        metrics.add_metric(name="LeadNotRouted", unit=MetricUnit.Count, value=1)
+        return 0
+    messages = messages_for(change, route)
+    deps.audience_queue.send([OutgoingMessage(body=m.body(), reason=f"{m.op} lead {m.lead_id}") for m in messages])
+    metric = "AudienceRowsQueuedAdd" if change.op == "add" else "AudienceRowsQueuedRemove"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=len(messages))
+    return len(messages)

@@ -1,0 +1,67 @@
+import hashlib
+
+import pytest
+from pydantic import ValidationError
+
+from leadloop.hasher.mapping import lead_record
+from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.service import classify
+
+H = hashlib.sha256(b"x").hexdigest()
+
+
+def answers(**fields):
+    return [{"name": k, "values": [v]} for k, v in fields.items()]
+
+
+def test_standard_questions_map_to_schema_keys():
+    record = lead_record(
+        answers(email="a@b.co", phone_number="+1 555", city="Paris", zip_code="75001", gender="female")
+    )
+    assert record == {"EMAIL": "a@b.co", "PHONE": "+1 555", "CT": "Paris", "ZIP": "75001", "GEN": "female"}
+
+
+def test_full_name_splits_into_first_and_last_word():
+    assert lead_record(answers(full_name="Mary Ann Smith")) == {"FN": "Mary", "LN": "Smith"}
+    assert lead_record(answers(full_name="Cher")) == {"FN": "Cher"}
+
+
+def test_explicit_first_name_wins_over_full_name_when_it_comes_first():
+    record = lead_record(answers(first_name="Maria", full_name="Mary Smith"))
+    assert record["FN"] == "Maria" and record["LN"] == "Smith"
+
+
+def test_date_of_birth_splits_into_year_month_day():
+    assert lead_record(answers(date_of_birth="1987-04-09")) == {"DOBY": "1987", "DOBM": "04", "DOBD": "09"}
+    assert lead_record(answers(date_of_birth="not a date")) == {}
+
+
+def test_routing_overrides_and_ignores_fields():
+    record = lead_record(answers(work_email="w@b.co", email="a@b.co", q1="Lyon"), {"q1": "CT", "email": "IGNORE"})
+    assert record == {"EMAIL": "w@b.co", "CT": "Lyon"}
+
+
+def test_only_transitions_to_fetched_and_user_deletes_count():
+    fetched, pending = {"status": "FETCHED", "leadgen_id": "1"}, {"status": "PENDING"}
+    assert classify("INSERT", fetched, None, None).op == "add"
+    assert classify("MODIFY", fetched, pending, None).op == "add"
+    assert classify("MODIFY", fetched, fetched, None) is None
+    assert classify("INSERT", pending, None, None) is None
+    assert classify("REMOVE", None, fetched, None).op == "remove"
+    assert classify("REMOVE", None, fetched, {"type": "Service", "principalId": "dynamodb.amazonaws.com"}) is None
+    assert classify("REMOVE", None, pending, None) is None
+
+
+def test_messages_refuse_raw_values_in_hashed_columns():
+    ok = {
+        "audience_id": "1",
+        "op": "add",
+        "schema": ["EMAIL", "MADID"],
+        "rows": [[H, "6d92078a-8246-4ba4-ae5b-76104861e7dc"]],
+    }
+    assert AudienceRowsMessage.model_validate(ok).rows[0][0] == H
+    for bad_rows in ([["mary@example.com", ""]], [[H]], [[H.upper(), ""]]):
+        with pytest.raises(ValidationError):
+            AudienceRowsMessage.model_validate(ok | {"rows": bad_rows})
+    with pytest.raises(ValidationError):
+        AudienceRowsMessage.model_validate(ok | {"schema": ["EMAIL", "SSN"]})
