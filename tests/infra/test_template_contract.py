@@ -30,10 +30,12 @@ REQUIRED_IDS = {
     "StateTable": "AWS::DynamoDB::Table",
     "MetaSecret": "AWS::SecretsManager::Secret",
     "RoutingParameter": "AWS::SSM::Parameter",
+    "LeadHasherFunction": "AWS::Serverless::Function",
+    "AudienceQueue": "AWS::SQS::Queue",
+    "AudienceDLQ": "AWS::SQS::Queue",
 }
-# The audience half of DESIGN §3 (LeadHasherFunction, AudienceQueue, AudienceDLQ,
-# AudienceUploaderFunction, StagingBucket, AudienceReplaceStateMachine) joins REQUIRED_IDS with
-# the issue that adds each resource.
+# The rest of DESIGN §3 (AudienceUploaderFunction, StagingBucket, AudienceReplaceStateMachine)
+# joins REQUIRED_IDS with the issue that adds each resource.
 
 BATCH_EVENT_TYPES = {"SQS", "DynamoDB", "Kinesis"}
 LAMBDA_DEFAULT_TIMEOUT = 3
@@ -90,6 +92,12 @@ def test_every_queue_has_a_dlq_or_is_one(template: CfnTemplate):
             assert target in queues and target != queue_id, f"{queue_id}: redrive target {target} is no queue"
             assert int(redrive.get("maxReceiveCount", 0)) >= 1, f"{queue_id}: maxReceiveCount missing"
             dlqs.add(target)
+    # A stream mapping's on-failure destination is a dead-letter queue too.
+    for function_id in template.functions:
+        for event in template.events(function_id).values():
+            on_failure = (event.get("Properties", {}).get("DestinationConfig") or {}).get("OnFailure") or {}
+            if on_failure.get("Type") == "SQS":
+                dlqs.add(template.target(on_failure.get("Destination")))
     orphans = [q for q in queues if q not in dlqs and not template.props(q).get("RedrivePolicy")]
     assert not orphans, f"queues with neither a DLQ nor a source queue: {orphans}"
 
@@ -344,3 +352,14 @@ def test_meta_secret_generates_the_verify_token(template: CfnTemplate):
     generate = template.props("MetaSecret")["GenerateSecretString"]
     assert generate["GenerateStringKey"] == "verify_token"
     assert json.loads(generate["SecretStringTemplate"]).keys() >= {"app_secret", "access_token"}
+
+
+def test_lead_hasher_reads_the_leads_stream_with_bisection_and_a_failure_queue(template: CfnTemplate):
+    stream = template.events("LeadHasherFunction")["LeadsStream"]
+    props = stream["Properties"]
+    assert stream["Type"] == "DynamoDB" and template.target(props["Stream"]) == "LeadsTable"
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert template.target(props["DestinationConfig"]["OnFailure"]["Destination"]) == "LeadHasherFailureDLQ"
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert {p["eventName"][0] for p in patterns} == {"INSERT", "REMOVE"}
