@@ -28,6 +28,8 @@ class FormRoute(BaseModel):
     default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     #: The audience row schema for this form's leads (default: leadloop.hasher.service.LEAD_SCHEMA).
     schema_keys: list[str] | None = Field(default=None, alias="schema", min_length=1)
+    #: Limited Data Use: rows carry ["LDU"], with California's codes when the lead says California.
+    ldu: bool = False
 
 
 class Routing(BaseModel):

@@ -65,3 +65,26 @@ def test_messages_refuse_raw_values_in_hashed_columns():
             AudienceRowsMessage.model_validate(ok | {"rows": bad_rows})
     with pytest.raises(ValidationError):
         AudienceRowsMessage.model_validate(ok | {"schema": ["EMAIL", "SSN"]})
+
+
+def test_ldu_gives_california_codes_only_to_californians():
+    from leadloop.hasher.service import with_ldu
+
+    ca = with_ldu({"ST": "California"}, None)
+    assert (
+        ca["DATA_PROCESSING_OPTIONS"],
+        ca["DATA_PROCESSING_OPTIONS_COUNTRY"],
+        ca["DATA_PROCESSING_OPTIONS_STATE"],
+    ) == ("LDU", "1", "1000")
+    ny = with_ldu({"ST": "NY"}, "US")
+    assert (
+        ny["DATA_PROCESSING_OPTIONS"],
+        ny["DATA_PROCESSING_OPTIONS_COUNTRY"],
+        ny["DATA_PROCESSING_OPTIONS_STATE"],
+    ) == ("LDU", "0", "0")
+    abroad = with_ldu(
+        {"ST": "CA", "COUNTRY": "Canada"}, None
+    )  # CA is also a Canadian province code? no: Canada, so not California
+    assert abroad["DATA_PROCESSING_OPTIONS_STATE"] == "0"
+    unknown = with_ldu({}, None)
+    assert unknown["DATA_PROCESSING_OPTIONS_COUNTRY"] == "0"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from leadloop.audience import hash_row
+from leadloop.audience import hash_row, normalize
 from leadloop.hasher.mapping import lead_record
 from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.observability import MetricUnit, logger, metrics
@@ -76,10 +76,32 @@ class HasherDeps:
     audience_queue: MessageQueue
 
 
+LDU_KEYS = ("DATA_PROCESSING_OPTIONS", "DATA_PROCESSING_OPTIONS_COUNTRY", "DATA_PROCESSING_OPTIONS_STATE")
+
+
+def with_ldu(record: dict[str, str], default_country: str | None) -> dict[str, str]:
+    """Limited Data Use for one lead (meta-api.md §8): customer lists honour it for California only.
+
+    Every row opts in; a lead whose answers say California gets Meta's codes (USA 1, California
+    1000); any other lead gets 0/0 so Meta geolocates it, which is Meta's rule for unknown places.
+    """
+    country = normalize("COUNTRY", record.get("COUNTRY", "")) or (default_country or "").lower() or None
+    state = normalize("ST", record.get("ST", ""), country=country)
+    californian = state == "ca" and country in (None, "us")
+    return record | {
+        "DATA_PROCESSING_OPTIONS": "LDU",
+        "DATA_PROCESSING_OPTIONS_COUNTRY": "1" if californian else "0",
+        "DATA_PROCESSING_OPTIONS_STATE": "1000" if californian else "0",
+    }
+
+
 def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessage]:
     """The rows this change sends to each audience the form feeds (none without identifiers)."""
     schema = list(route.schema_keys or LEAD_SCHEMA)
     record = lead_record(change.image.get("field_data") or [], route.field_map)
+    if route.ldu:
+        schema += [k for k in LDU_KEYS if k not in schema]
+        record = with_ldu(record, route.default_country)
     hashed = hash_row(record, schema, default_country=route.default_country)
     if hashed.rejected:
         metrics.add_metric(name="LeadCellsRejected", unit=MetricUnit.Count, value=len(hashed.rejected))
@@ -87,7 +109,8 @@ def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessa
             "some lead answers could not be normalized",
             extra={"leadgen_id": change.lead_id, "rejected": [f"{key}:{reason}" for key, reason in hashed.rejected]},
         )
-    if not any(hashed.cells):
+    identifiers = [cell for key, cell in zip(schema, hashed.cells, strict=True) if key not in LDU_KEYS]
+    if not any(identifiers):
         metrics.add_metric(name="LeadWithoutIdentifiers", unit=MetricUnit.Count, value=1)
         return []
     return [
