@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.dev",
     "leadloop_cli.commands.demo",
     "leadloop_cli.commands.backfill",
+    "leadloop_cli.commands.hash",
 ]
 
 

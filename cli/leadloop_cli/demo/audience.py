@@ -22,14 +22,14 @@ def _sha(text: str) -> str:
 def run_audience_rows(stack: StackClient, expected: dict[str, list[dict[str, Any]]]) -> ScenarioResult:
     result = ScenarioResult("audience rows: captured leads become hashed rows on AudienceQueue")
     messages: dict[str, dict[str, Any]] = {}
-    bodies: list[str] = []
+    bodies: dict[str, str] = {}
 
     def collect() -> bool:
         for body in stack.peek_messages("AudienceQueue"):
             message = json.loads(body)
             if message.get("lead_id") in expected and message.get("op") == "add":
                 messages[message["lead_id"]] = message
-                bodies.append(body)
+                bodies[message["lead_id"]] = body
         return set(messages) == set(expected)
 
     def all_rows_queued() -> str:
@@ -52,7 +52,7 @@ def run_audience_rows(stack: StackClient, expected: dict[str, list[dict[str, Any
 
     def no_raw_values() -> str:
         raw = {v.lower() for answers in expected.values() for a in answers for v in a["values"] if a["name"] != "city"}
-        leaked = [v for v in raw for body in bodies if v in body.lower()]
+        leaked = [v for v in raw for body in bodies.values() if v in body.lower()]
         if leaked:
             raise AssertionError(f"{len(leaked)} raw answer(s) found in AudienceQueue messages")
         return f"{len(bodies)} messages scanned"

@@ -31,7 +31,7 @@ from .resources import (
     ScheduleSpec,
     StateMachineSpec,
 )
-from .template import ResourceDef, Template
+from .template import LATE_PROPERTIES, ResourceDef, Template
 
 __all__ = ["Provisioner", "generate_secret_string", "layer_python_dir"]
 
@@ -154,8 +154,12 @@ class Provisioner:
                 self.result.skipped_types[logical_id] = resource.type
                 self.note(f"{logical_id} ({resource.type}) is not provisioned by the local stack")
                 continue
+            # Events, Policies and Role may name resources created later (wiring resolves events
+            # once everything exists; the local stack does not enforce IAM).
+            late = LATE_PROPERTIES.get(resource.type, ())
+            early = {key: value for key, value in resource.properties.items() if key not in late}
             try:
-                properties = self.resolver.resolve(resource.properties) or {}
+                properties = self.resolver.resolve(early) or {}
                 creator(self, resource, properties)
             except TemplateError as exc:
                 raise TemplateError(f"{logical_id}: {exc}") from exc

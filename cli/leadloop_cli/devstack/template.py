@@ -39,7 +39,7 @@ _GLOBAL_TARGETS = {
 
 # Properties the local stack never resolves; references inside them are not dependencies (they are
 # wired after every resource exists: event sources, or ignored: IAM policies).
-_LATE_PROPERTIES = {
+LATE_PROPERTIES = {
     "AWS::Serverless::Function": ("Events", "Policies", "Role", "Connectors"),
     "AWS::Serverless::StateMachine": ("Events", "Policies", "Role"),
 }
@@ -185,7 +185,7 @@ def merge_globals(global_props: Any, local_props: Any) -> Any:
 
 # ---------------------------------------------------------------------- loading
 def _dependencies(logical_id: str, resource: Mapping[str, Any], properties: Mapping[str, Any]) -> set[str]:
-    late = _LATE_PROPERTIES.get(str(resource.get("Type")), ())
+    late = LATE_PROPERTIES.get(str(resource.get("Type")), ())
     scanned = {key: value for key, value in properties.items() if key not in late}
     names = referenced_names(scanned)
     depends = resource.get("DependsOn") or []

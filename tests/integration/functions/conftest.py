@@ -255,7 +255,10 @@ def answers(n: int) -> list[dict[str, Any]]:
 
 def stream_event(env: Env) -> dict[str, Any]:
     """Every record on LeadsTable's stream so far, as the Lambda event Lambda would deliver."""
-    streams = env.client("dynamodbstreams")
+    # moto's in-process mock answers DynamoDB Streams only on its classic host name.
+    streams = boto3.client(
+        "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
+    )
     arn = env.result.get_att("LeadsTable", "StreamArn")
     records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:

@@ -1,0 +1,201 @@
+"""Stream CSV records from a file of any size, one bounded record at a time.
+
+Why not ``csv.reader(open(path))``: one mis-encoded byte or one runaway field in a CRM export must
+cost that row, not the run. The bytes are decoded incrementally with ``errors="surrogateescape"``,
+so an undecodable byte becomes a lone surrogate (U+DC80..U+DCFF) the caller can spot in the row's
+cells instead of an exception that ends the stream. Lines are split the way ``csv`` wants them
+(``newline=""``: ``\\n``, ``\\r\\n`` and old-Mac ``\\r`` all end a line, quoted newlines are kept).
+Memory stays bounded whatever the input: a physical line is read at most ``MAX_ROW_CHARS`` at a
+time, a record may not grow past ``MAX_ROW_CHARS``, a field past ``MAX_FIELD_CHARS``.
+
+Row numbers are what a spreadsheet shows: the header is row 1, the first data row is row 2, and a
+quoted field that spans several lines is still one row.
+
+After an oversized or malformed record, parsing resumes at the next physical line. If that record
+had a quoted field spanning lines, the rest of it is read as new rows, which then show up as ragged
+rows: a file that broken is reported, not silently repaired.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterator
+from types import TracebackType
+from typing import BinaryIO, NamedTuple, Self
+
+from leadloop_cli.hashfile.errors import HashFileError
+
+__all__ = ["MAX_FIELD_CHARS", "MAX_ROW_CHARS", "CsvSource", "Row", "has_undecodable"]
+
+MAX_FIELD_CHARS = 1 << 20
+"""Largest field accepted (csv's own default, 128 KiB, is small for a notes column)."""
+
+MAX_ROW_CHARS = 4 << 20
+"""Largest record accepted, all fields and line breaks included."""
+
+_LINE_ENDS = ("\n", "\r")
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+class Row(NamedTuple):
+    """One data record: its row number, its fields, and a problem token when it could not be read.
+
+    ``undecodable`` says some line of the record held bytes the encoding could not decode; the
+    caller decides whether that matters (it does only in the columns it uses).
+    """
+
+    number: int
+    fields: list[str]
+    problem: str | None = None
+    undecodable: bool = False
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes the input encoding could not decode (as surrogate escapes)."""
+    return not text.isascii() and _UNDECODABLE.search(text) is not None
+
+
+class _Oversized(Exception):
+    """Raised through ``csv.reader`` to abandon a record that grew past the limit."""
+
+
+class _LineFeed:
+    """Physical lines for ``csv.reader``, each capped; an iterator class so it survives raising."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self.record_chars = 0
+        self.undecodable = False
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_ROW_CHARS)
+        if not line:
+            raise StopIteration
+        self.record_chars += len(line)
+        if len(line) >= MAX_ROW_CHARS and not line.endswith(_LINE_ENDS):
+            self._skip_rest_of_line()
+            raise _Oversized
+        if self.record_chars > MAX_ROW_CHARS:
+            raise _Oversized
+        if not line.isascii() and _UNDECODABLE.search(line) is not None:
+            self.undecodable = True
+        return line
+
+    def _skip_rest_of_line(self) -> None:
+        while True:
+            chunk = self._text.readline(MAX_ROW_CHARS)
+            if not chunk or chunk.endswith(_LINE_ENDS):
+                return
+
+
+class CsvSource:
+    """A CSV file (or stdin for ``-``) read record by record; use as a context manager."""
+
+    def __init__(self, path: str, *, encoding: str = "utf-8-sig", delimiter: str = ",") -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise HashFileError(f"unknown --encoding {encoding!r}") from None
+        self.path = path
+        self.encoding = encoding
+        self._delimiter = delimiter
+        self._binary: BinaryIO | None = None
+        self._owns_binary = path != "-"
+        self._saved_field_limit: int | None = None
+        self.total_bytes: int | None = None
+
+    def __enter__(self) -> Self:
+        if self.path == "-":
+            self._binary = sys.stdin.buffer
+        else:
+            try:
+                self._binary = open(self.path, "rb")
+            except OSError as exc:
+                raise HashFileError(f"cannot read {self.path}: {exc.strerror or type(exc).__name__}") from None
+            self.total_bytes = _regular_file_size(self._binary)
+        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors="surrogateescape", newline="")
+        self._feed = _LineFeed(self._text)
+        self._saved_field_limit = csv.field_size_limit(MAX_FIELD_CHARS)
+        self._reader = csv.reader(self._feed, delimiter=self._delimiter)
+        self._number = 0
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._saved_field_limit is not None:
+            csv.field_size_limit(self._saved_field_limit)
+            self._saved_field_limit = None
+        if self._binary is not None:
+            self._text.detach()  # so the wrapper never closes stdin on its way out
+            if self._owns_binary:
+                self._binary.close()
+            self._binary = None
+
+    def bytes_read(self) -> int | None:
+        """How far into the input the decoder has read (``None`` for a pipe)."""
+        if self._binary is None or not self._owns_binary:
+            return None
+        try:
+            return self._binary.tell()
+        except (OSError, ValueError):
+            return None
+
+    def header(self) -> list[str]:
+        """Row 1, the column names (surrounding whitespace and a stray BOM removed)."""
+        row = self._next_record()
+        if row is None:
+            raise HashFileError("the input is empty: it needs a header row")
+        if row.problem is not None:
+            raise HashFileError(f"the header row cannot be read ({row.problem})")
+        if not row.fields or not any(name.strip() for name in row.fields):
+            raise HashFileError("row 1 is blank: the header must be the first row")
+        return [name.strip().lstrip("\ufeff").strip() for name in row.fields]
+
+    def rows(self) -> Iterator[Row]:
+        """Every data record after the header, in order, problems included."""
+        while (row := self._next_record()) is not None:
+            yield row
+
+    def _next_record(self) -> Row | None:
+        self._number += 1
+        feed = self._feed
+        feed.record_chars = 0
+        feed.undecodable = False
+        try:
+            fields = next(self._reader)
+            return Row(self._number, fields, None, feed.undecodable)
+        except StopIteration:
+            return None
+        except _Oversized:
+            return Row(self._number, [], "row_too_large")
+        except csv.Error as exc:
+            problem = "field_too_large" if "field limit" in str(exc) else "malformed_row"
+            return Row(self._number, [], problem)
+        except OSError as exc:
+            raise HashFileError(
+                f"row {self._number}: cannot read {self.path}: {exc.strerror or type(exc).__name__}"
+            ) from None
+        except UnicodeError:
+            raise HashFileError(
+                f"row {self._number}: the input cannot be decoded as {self.encoding} from here on; check --encoding"
+            ) from None
+
+
+def _regular_file_size(binary: BinaryIO) -> int | None:
+    try:
+        info = os.fstat(binary.fileno())
+    except (OSError, ValueError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None

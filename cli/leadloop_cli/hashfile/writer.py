@@ -1,0 +1,135 @@
+"""JSONL payload rows, written as they come, to a file that appears whole or not at all.
+
+An audience replace fed a half-written file would drop real members, so ``OUT`` is only ever
+replaced by a finished file: rows go to a temporary file in the same directory (same filesystem,
+so the final ``os.replace`` is atomic), which is flushed, fsynced and renamed on :meth:`commit`
+and removed otherwise. A new file is created ``0600`` (hashed contact data is still personal data);
+a replaced file keeps its mode. ``-`` streams to stdout instead.
+
+Output is ASCII: non-ASCII in a normalized value is ``\\u`` escaped, which every JSON reader decodes
+and no terminal or locale can mangle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TextIO
+
+from leadloop_cli.hashfile.errors import HashFileError, OutputClosed
+
+__all__ = ["JsonlWriter", "check_output_path", "write_text_atomic"]
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def check_output_path(target: str, *, input_path: str | None = None) -> None:
+    """Fail before any work if ``target`` cannot be (atomically) written."""
+    if target == "-":
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise HashFileError(f"{target} is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise HashFileError(f"the directory of {target} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise HashFileError(f"cannot write in the directory of {target}")
+    if input_path not in (None, "-") and path.exists() and Path(input_path).exists() and path.samefile(input_path):
+        raise HashFileError("--out is the input file; write the payload rows somewhere else")
+
+
+class JsonlWriter:
+    """One JSON array per line; a context manager that discards the rows unless committed."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._stream: TextIO | None = None
+        self._temp: str | None = None
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        if self.target == "-":
+            self._stream = sys.stdout
+            return self
+        path = Path(self.target)
+        try:
+            fd, self._temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+            if path.exists():
+                os.chmod(self._temp, stat.S_IMODE(path.stat().st_mode))
+        except OSError as exc:
+            raise HashFileError(f"cannot create {self.target}: {exc.strerror or type(exc).__name__}") from None
+        self._stream = open(fd, "w", encoding="ascii", newline="\n", buffering=1 << 16)
+        return self
+
+    def write(self, cells: Sequence[object]) -> None:
+        """Append one payload row."""
+        assert self._stream is not None, "use JsonlWriter as a context manager"
+        try:  # the common case, all strings, at C speed; anything else through the full encoder
+            line = "[" + ",".join(map(_encode_string, cells)) + "]\n"  # type: ignore[arg-type]
+        except TypeError:
+            line = _ENCODER.encode(cells) + "\n"
+        try:
+            self._stream.write(line)
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def commit(self) -> None:
+        """Make the rows visible as ``target`` (flush for stdout)."""
+        assert self._stream is not None, "use JsonlWriter as a context manager"
+        try:
+            self._stream.flush()
+            if self._temp is not None:
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+                os.replace(self._temp, self.target)
+        except OSError as exc:
+            raise self._write_error(exc) from None
+        self._temp = None
+        self._committed = True
+
+    def _write_error(self, exc: OSError) -> HashFileError:
+        if isinstance(exc, BrokenPipeError):
+            return OutputClosed("the output pipe closed before every row was written")
+        return HashFileError(f"cannot write {self.target}: {exc.strerror or type(exc).__name__}")
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._temp is not None:
+            assert self._stream is not None
+            with contextlib.suppress(OSError):
+                self._stream.close()
+            Path(self._temp).unlink(missing_ok=True)
+            self._temp = None
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
+
+
+def write_text_atomic(target: str, text: str) -> None:
+    """Write a small text file (the JSON report) with the same all-or-nothing rule."""
+    if target == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        try:
+            with open(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temp, path)
+        finally:
+            Path(temp).unlink(missing_ok=True)
+    except OSError as exc:
+        raise HashFileError(f"cannot write {target}: {exc.strerror or type(exc).__name__}") from None

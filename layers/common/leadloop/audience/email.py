@@ -1,0 +1,34 @@
+"""EMAIL: Meta's rule is "trim surrounding whitespace, lower-case everything" (meta-api.md §7.2).
+
+Where Meta is silent we refuse what cannot be an address, because a hash of a non-address can never
+match and only leaks a guess: exactly one ``@``, a local part of 1–64 characters, a domain of dot-
+separated labels (letters, digits, hyphens; internationalized letters allowed and kept as typed)
+whose last label is at least two characters and not all digits, no whitespace or ``,;<>()[]\\"``
+anywhere, 254 characters at most. Unusual but valid addresses (``mary+ads@mail.example.co.uk``,
+``o'neil@example.com``) pass unchanged apart from case. Unlike Meta's Python SDK we do not strip
+dots at the ends (``.mary@example.com`` is not ``mary@example.com``); like the PHP SDK we don't
+remove dots inside Gmail local parts either, since Meta hashes what it has as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadloop.audience.reasons import Normalized, Reason, fail
+from leadloop.audience.text import nfc
+
+_LOCAL = r"[^\s@,;<>()\[\]\\\"]{1,64}"
+_LABEL = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?)"
+_EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+(?=[^\W\d_]|\d+[^\W\d])[^\W_][\w-]{{0,61}}[^\W_]")
+INVALID = fail(Reason.INVALID_EMAIL)
+
+
+def normalize_email(text: str, country: str | None = None) -> Normalized:
+    email = text.lower()
+    if not email.isascii():
+        email = nfc(email)
+    if len(email) > 254 or email.count("@") != 1 or "_" in email.rpartition("@")[2]:
+        return INVALID
+    if _EMAIL_RE.fullmatch(email) is None:
+        return INVALID
+    return Normalized(email, None)

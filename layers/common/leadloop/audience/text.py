@@ -1,0 +1,126 @@
+"""Turning whatever a caller passes into clean text, and the few text helpers every key shares.
+
+Every normalizer receives text that went through :func:`prepare`: a ``str`` that is non-empty,
+NFC-composed (so a decomposed "José" equals the composed one), free of control and invisible
+format characters (zero-width spaces, BOMs, soft hyphens, lone surrogates), with Unicode spaces
+turned into plain spaces and the ends trimmed. Numbers are accepted because spreadsheets turn
+phones, ZIPs and ids into numbers (``94025.0`` is ``"94025"``). Anything else is refused with a
+reason instead of an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from decimal import Decimal
+
+from leadloop.audience.reasons import EMPTY, INVALID_VALUE, MAX_INPUT_CHARS, TOO_LONG, Normalized
+
+# Placeholders CRMs and spreadsheets write for "no value"; hashing them would only add noise.
+# Deliberately excludes "na" (Namibia's code) and "-" (cleared by each key's own rules anyway).
+PLACEHOLDERS: frozenset[str] = frozenset({"null", "none", "nil", "n/a", "#n/a", "undefined", "nan"})
+
+_ASCII_CONTROLS = {i: (" " if chr(i) in "\t\n\v\f\r\x1c\x1d\x1e\x1f" else None) for i in (*range(32), 127)}
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_SPACE_CATEGORIES = frozenset({"Zs", "Zl", "Zp"})
+# Latin letters NFKD does not decompose; spelled the way they are usually romanized.
+_LATIN_EXTRA = str.maketrans(
+    {"ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
+     "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "ħ": "h", "Ħ": "h", "ŋ": "n", "Ŋ": "n"}
+)  # fmt: skip
+_NOT_ASCII_LOWER = {i: None for i in range(128) if not ("a" <= chr(i) <= "z")}
+_NOT_ASCII_DIGIT = {i: None for i in range(128) if not ("0" <= chr(i) <= "9")}
+# Python refuses str() of ints above 4300 digits; nothing that long is a value anyway.
+_MAX_INT_BITS = MAX_INPUT_CHARS * 4
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 of the UTF-8 bytes of ``text`` as 64 lowercase hex characters (Meta's only accepted form)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_text(value: object) -> str | Normalized:
+    """``value`` as a str, or a failed :class:`Normalized` when it is not text or a number."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return EMPTY
+    if isinstance(value, bool):
+        return INVALID_VALUE
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= _MAX_INT_BITS else TOO_LONG
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return INVALID_VALUE
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > MAX_INPUT_CHARS:
+            return INVALID_VALUE
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    if isinstance(value, bytes | bytearray):
+        if len(value) > MAX_INPUT_CHARS * 4:
+            return TOO_LONG
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return INVALID_VALUE
+    return INVALID_VALUE
+
+
+def clean(text: str) -> str:
+    """Trimmed, NFC text without control or invisible characters; Unicode spaces become ' '."""
+    if text.isascii():
+        if not text.isprintable():
+            text = text.translate(_ASCII_CONTROLS)
+        return text.strip()
+    if not text.isprintable():
+        parts: list[str] = []
+        for ch in text:
+            category = unicodedata.category(ch)
+            if category in _SPACE_CATEGORIES:
+                parts.append(" ")
+            elif category in _DROP_CATEGORIES:
+                if ch in "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85":
+                    parts.append(" ")
+            else:
+                parts.append(ch)
+        text = "".join(parts)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text.strip()
+
+
+def prepare(value: object, *, placeholders: bool = True) -> str | Normalized:
+    """Clean, non-empty text for a normalizer, or why there is none (empty, too long, not text)."""
+    text = to_text(value)
+    if not isinstance(text, str):
+        return text
+    if len(text) > MAX_INPUT_CHARS:
+        return TOO_LONG
+    text = clean(text)
+    if not text:
+        return EMPTY
+    if placeholders and len(text) <= 9 and text.lower() in PLACEHOLDERS:
+        return EMPTY
+    return text
+
+
+def nfc(text: str) -> str:
+    return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def ascii_letters(text: str) -> str:
+    """Lowercase a–z only: accents dropped ("São Paulo" → "saopaulo"), other scripts and the rest removed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
+        text = "".join(ch for ch in text if ch.isascii())
+    return text.lower().translate(_NOT_ASCII_LOWER)
+
+
+def ascii_digits(text: str) -> str:
+    """The ASCII digits of ``text`` (other scripts' digits mapped to ASCII first)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+    return text.translate(_NOT_ASCII_DIGIT)

@@ -1,0 +1,142 @@
+"""CsvSource: record boundaries, row numbers, encodings, and bounded damage from bad rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import pytest
+
+from leadloop_cli.hashfile import reader
+from leadloop_cli.hashfile.errors import HashFileError
+from leadloop_cli.hashfile.reader import CsvSource, Row, has_undecodable
+
+
+def _read(tmp_path, data: bytes, **kwargs) -> tuple[list[str], list[Row]]:
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    with CsvSource(str(path), **kwargs) as source:
+        return source.header(), list(source.rows())
+
+
+def test_rows_are_numbered_like_a_spreadsheet(tmp_path):
+    header, rows = _read(tmp_path, b'email,note\r\na@x.io,"two\r\nlines"\r\n\r\nb@x.io,x\r\n')
+    assert header == ["email", "note"]
+    assert rows == [Row(2, ["a@x.io", "two\r\nlines"]), Row(3, []), Row(4, ["b@x.io", "x"])]
+
+
+def test_cr_only_line_endings_and_missing_final_newline(tmp_path):
+    _, rows = _read(tmp_path, b"email\ra@x.io\rb@x.io")
+    assert [row.fields for row in rows] == [["a@x.io"], ["b@x.io"]]
+
+
+def test_bom_is_dropped_with_the_default_and_with_plain_utf8(tmp_path):
+    assert _read(tmp_path, b"\xef\xbb\xbfEmail ,phone\n")[0] == ["Email", "phone"]
+    assert _read(tmp_path, b"\xef\xbb\xbfEmail,phone\n", encoding="utf-8")[0] == ["Email", "phone"]
+
+
+def test_invalid_utf8_marks_only_that_row(tmp_path):
+    _, rows = _read(tmp_path, b"fn,ct\nJos\xe9,Lyon\nAnna,K\xc3\xb6ln\n")
+    assert has_undecodable(rows[0].fields[0]) and not has_undecodable(rows[0].fields[1])
+    assert rows[1].fields == ["Anna", "Köln"] and not has_undecodable("Köln")
+
+
+def test_other_encodings(tmp_path):
+    assert _read(tmp_path, "fn\nJosé\n".encode("cp1252"), encoding="cp1252")[1][0].fields == ["José"]
+    assert _read(tmp_path, "fn;ct\nJosé;Köln\n".encode("utf-16"), encoding="utf-16", delimiter=";")[1][0].fields == [
+        "José",
+        "Köln",
+    ]
+
+
+def test_undecodable_stream_is_an_error_naming_the_row(tmp_path):
+    with pytest.raises(HashFileError, match="row 3: the input cannot be decoded as utf-16"):
+        _read(tmp_path, "fn\nA\n".encode("utf-16") + b"\x00", encoding="utf-16")
+
+
+def test_unknown_encoding(tmp_path):
+    with pytest.raises(HashFileError, match="unknown --encoding 'klingon'"):
+        CsvSource(str(tmp_path / "x.csv"), encoding="klingon")
+
+
+def test_field_over_the_limit_costs_one_row(tmp_path):
+    big = b"x" * (reader.MAX_FIELD_CHARS + 1)
+    _, rows = _read(tmp_path, b"email,note\na@x.io," + big + b"\nb@x.io,ok\n")
+    assert rows == [Row(2, [], "field_too_large"), Row(3, ["b@x.io", "ok"])]
+
+
+def test_field_between_csv_default_and_our_limit_is_kept(tmp_path):
+    note = "n" * 200_000
+    _, rows = _read(tmp_path, f"email,note\na@x.io,{note}\n".encode())
+    assert rows[0].fields[1] == note
+
+
+def test_unterminated_quote_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_FIELD_CHARS", 1000)
+    lines = b"".join(b"line %d of a runaway field\n" % i for i in range(200))
+    _, rows = _read(tmp_path, b'email,note\na@x.io,"' + lines)
+    assert rows[0] == Row(2, [], "field_too_large")
+    assert len(rows) > 1  # parsing resumed after the bad record
+
+
+def test_physical_line_over_the_limit_is_skipped_without_holding_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_ROW_CHARS", 5000)
+    long_line = b",".join([b"y" * 99] * 300)
+    _, rows = _read(tmp_path, b"email,note\n" + long_line + b"\nb@x.io,ok\n")
+    assert rows == [Row(2, [], "row_too_large"), Row(3, ["b@x.io", "ok"])]
+
+
+def test_record_spanning_lines_over_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_ROW_CHARS", 5000)
+    part = b'"' + b"z\n" * 900 + b'"'
+    _, rows = _read(tmp_path, b"a,b,c\n" + b",".join([part, part, part]) + b"\n1,2,3\n")
+    assert rows[0] == Row(2, [], "row_too_large")
+    # Documented limit: what is left of that record is read as further (ragged) rows, bounded too.
+    assert len(rows) > 1
+    assert all(len(row.fields) != 3 or row.fields == ["1", "2", "3"] for row in rows)
+
+
+def test_field_limit_is_restored(tmp_path):
+    before = csv.field_size_limit()
+    _read(tmp_path, b"a\n1\n")
+    assert csv.field_size_limit() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "the input is empty"), (b"\n\nemail\n", "row 1 is blank"), (b" , \n", "row 1 is blank")],
+)
+def test_unusable_header(tmp_path, data, message):
+    with pytest.raises(HashFileError, match=message):
+        _read(tmp_path, data)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with (
+        pytest.raises(HashFileError, match=r"cannot read .*nope\.csv: No such file"),
+        CsvSource(str(tmp_path / "nope.csv")),
+    ):
+        pass
+    with pytest.raises(HashFileError, match="cannot read"), CsvSource(str(tmp_path)):
+        pass
+
+
+def test_sizes_for_progress(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"email\n" + b"a@x.io\n" * 1000)
+    with CsvSource(str(path)) as source:
+        source.header()
+        assert source.total_bytes == path.stat().st_size
+        list(source.rows())
+        assert source.bytes_read() == path.stat().st_size
+
+
+def test_stdin_is_read_and_left_open(monkeypatch):
+    stdin = io.TextIOWrapper(io.BytesIO(b"email\na@x.io\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with CsvSource("-") as source:
+        assert source.header() == ["email"]
+        assert [row.fields for row in source.rows()] == [["a@x.io"]]
+        assert source.total_bytes is None and source.bytes_read() is None
+    assert not stdin.buffer.closed
