@@ -80,6 +80,9 @@ def _phone(rng: random.Random, country: str) -> str:
     def d(n: int) -> str:
         return "".join(rng.choice("0123456789") for _ in range(n))
 
+    if rng.random() < 0.01:  # the junk every CRM export has
+        return rng.choice(["12345", "000-000-0000", "n/a", "+1 555 0100", "call me", d(6)])
+
     if country in ("us", "ca"):
         area = rng.choice(US_AREAS if country == "us" else CA_AREAS)
         exchange, line = rng.choice("23456789") + d(2), d(4)
@@ -87,15 +90,16 @@ def _phone(rng: random.Random, country: str) -> str:
                            f"1-{area}-{exchange}-{line}", f"{area}.{exchange}.{line}", f"{area}{exchange}{line}",
                            f"+1{area}{exchange}{line}"])  # fmt: skip
     if country == "gb":
-        prefix, digits = rng.choice([("7700 900", 3), ("7911 1", 5), ("7400 1", 5), ("7500 2", 5), ("20 7946 0", 3),
-                                     ("161 496 0", 3)])  # fmt: skip
+        prefix, digits = rng.choice([("7911 1", 5), ("7400 1", 5), ("7500 2", 5), ("7890 1", 5), ("20 7946 0", 3),
+                                     ("161 496 0", 3), ("20 8", 7)])  # fmt: skip
         rest = prefix + d(digits)
         return rng.choice([f"0{rest}", f"+44 {rest}", f"0044 {rest}", f"+44 (0){rest}"])
     if country == "de":
-        number = rng.choice(["30 ", "89 ", "151 ", "170 "]) + d(7)
+        prefix, digits = rng.choice([("30 ", 7), ("89 ", 7), ("151 ", 8), ("170 ", 7), ("176 ", 8)])
+        number = prefix + d(digits)
         return rng.choice([f"0{number}", f"+49 {number}", f"0049 {number}"])
     if country == "fr":
-        number = rng.choice(["6", "7", "1"]) + " " + " ".join(d(2) for _ in range(4))
+        number = rng.choice(["6", "6", "1"]) + " " + " ".join(d(2) for _ in range(4))
         return rng.choice([f"0{number}", f"+33 {number}"])
     number = rng.choice(["4", "2"]) + d(2) + " " + d(3) + " " + d(3)
     return rng.choice([f"0{number}", f"+61 {number}"])

@@ -14,7 +14,7 @@ The index is built from pycountry on first use, not at import.
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 
 from leadloop.audience.reasons import Normalized, Reason, fail
 from leadloop.audience.text import ascii_letters, prepare
@@ -106,16 +106,19 @@ def normalize_country(text: str, country: str | None = None) -> Normalized:
     return INVALID if code is None else Normalized(code, None)
 
 
-@lru_cache(maxsize=1024)
-def _hint(value: str) -> str | None:
-    text = prepare(value)
-    return country_code(text) if isinstance(text, str) else None
+_HINTS: dict[str, str | None] = {}
+_MAX_HINTS = 4096
 
 
 def country_hint(value: object) -> str | None:
     """A caller's country hint ("US", "us", "USA", "United States") as alpha-2, or None if it names none."""
-    if isinstance(value, str):
-        if len(value) == 2 and value.isascii() and value.isalpha():
-            return _hint(value.lower())
-        return _hint(value)
-    return None
+    if type(value) is not str:
+        return None
+    if value in _HINTS:
+        return _HINTS[value]
+    text = prepare(value)
+    found = country_code(text) if isinstance(text, str) else None
+    if len(_HINTS) >= _MAX_HINTS:
+        _HINTS.clear()
+    _HINTS[value] = found
+    return found

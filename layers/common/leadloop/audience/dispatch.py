@@ -18,7 +18,7 @@ from leadloop.audience import dates, email, gender, ids, ldu, location, names, p
 from leadloop.audience import keys as k
 from leadloop.audience.country import country_hint, normalize_country
 from leadloop.audience.reasons import EMPTY, INVALID_VALUE, MAX_INPUT_CHARS, TOO_LONG, UNKNOWN_KEY, Normalized
-from leadloop.audience.text import prepare, to_text
+from leadloop.audience.text import PLACEHOLDERS, prepare, to_text
 
 TextRule = Callable[[str, str | None], Normalized]
 ValueRule = Callable[[object], Normalized]
@@ -73,10 +73,14 @@ def normalize_known(key: str, value: object, hint: str | None) -> Normalized:
     value_rule = VALUE_RULES.get(key)
     if value_rule is not None:
         return value_rule(value)
-    text = _opaque_text(value) if key == k.EXTERN_ID else prepare(value)
+    if key == k.EXTERN_ID:
+        text = _opaque_text(value)
+        return text if not isinstance(text, str) else ids.normalize_extern_id(text)
+    text = prepare(value)
     if not isinstance(text, str):
         return text
-    return TEXT_RULES[key](text, hint if key in k.HINTED_KEYS else None)
+    result = TEXT_RULES[key](text, hint if key in k.HINTED_KEYS else None)
+    return EMPTY if result.value in PLACEHOLDERS else result
 
 
 def normalize_cell_unchecked(key: str, value: object, *, country: str | None = None) -> Normalized:

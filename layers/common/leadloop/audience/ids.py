@@ -6,7 +6,8 @@
 * EXTERN_ID: the advertiser's own id, sent exactly as given apart from surrounding whitespace
   (a space-padded CSV column must not make a second id). Case, inner spaces and Unicode form are
   untouched, and placeholders like "NULL" are kept: it is an opaque id. Meta's Python SDK
-  lower-cases it, which breaks case-sensitive ids.
+  lower-cases it, which breaks case-sensitive ids. The one refusal: SHA-256 of the empty string
+  (``hash_of_empty``), i.e. a hashed missing id.
 * PAGEUID / APPUID: page- and app-scoped user ids are numeric strings; anything else is
   ``invalid_id``.
 * LOOKALIKE_VALUE: a customer value, a non-negative decimal number. Written canonically: no
@@ -24,6 +25,8 @@ from leadloop.audience.reasons import INVALID_VALUE, Normalized, Reason, fail
 
 INVALID_MADID = fail(Reason.INVALID_MADID)
 INVALID_ID = fail(Reason.INVALID_ID)
+HASH_OF_EMPTY = fail(Reason.HASH_OF_EMPTY)
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 ZERO_MADID = "00000000-0000-0000-0000-000000000000"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -49,6 +52,9 @@ def normalize_madid(text: str, country: str | None = None) -> Normalized:
 
 
 def normalize_extern_id(text: str, country: str | None = None) -> Normalized:
+    # A caller who hashed an empty id sent nothing; a row never carries SHA-256("").
+    if len(text) == 64 and text.lower() == EMPTY_SHA256:
+        return HASH_OF_EMPTY
     return Normalized(text, None)
 
 

@@ -8,9 +8,18 @@ libphonenumber metadata (the ``phonenumbers`` package), so choices Meta leaves o
   ``011``) keeps its own calling code whatever the row's country says.
 * A national number takes the row's COUNTRY, else the configured default country. ``00`` is read
   as an international prefix even where the local exit code differs (``0044…`` in a US row).
+* Digits that start with the row country's own calling code and form a valid number that way are
+  that number: ``4915123456789`` in a German row is +49 151 23456789 (an E.164 number stored
+  without its ``+``), not the national number libphonenumber would also accept. National numbers
+  are written with their trunk prefix (``0151…``) where the country has one, so this costs little,
+  and it makes normalized output stable when normalized again with the same country.
 * With no usable country and no ``+``, digits are read as an E.164 number if that is valid
   (``447911123456``); the same fallback applies when the national reading is invalid, so an
   international number typed without ``+`` in a US file still resolves.
+* Known limit of idempotence: a normalized number of one country, normalized again with another
+  country's hint, can be a valid national number there too (``442000000000`` is also a German
+  number) and then reads as that. With no hint, or the number's own country, or a leading ``+``,
+  normalizing a normalized number returns it unchanged.
 * Validity is ``is_valid_number`` (known ranges), not ``is_possible_number`` (length only): a
   number outside every allocated range is a typo or a placeholder such as ``+0000000000``, and
   its hash could only ever match a stranger. Numbers of every region sharing the calling code
@@ -31,145 +40,53 @@ every invalid number, goes through ``phonenumbers`` itself. A test checks both p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 
+from leadloop.audience.phonemeta import (
+    CODES,
+    MAX_NSN,
+    Region,
+    calling_code,
+    geographic_codes,
+    has_known_code,
+    known_region,
+)
 from leadloop.audience.reasons import Normalized, Reason, fail
 
 if TYPE_CHECKING:
-    from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberDesc
+    from phonenumbers import PhoneNumber
 
 INVALID = fail(Reason.INVALID_PHONE)
 
-# The libphonenumber limits: a national significant number has 2..17 digits.
+# The libphonenumber limits: a national significant number has 2..17 digits; parse() takes ≤ 250 chars.
 _MIN_NSN = 2
-_MAX_NSN = 17
 _MAX_PARSE_CHARS = 250
 _LEADING_00 = re.compile(r"^\s*00")
 _FICTIONAL_NANP = re.compile(r"555[2-9]\d{6}")
-# Validity means "matches any type"; mobile and fixed line first because lead phones mostly are.
-_TYPE_DESCS = ("mobile", "fixed_line", "toll_free", "voip", "personal_number", "uan", "shared_cost", "premium_rate",
-               "pager", "voicemail")  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _Region:
-    """One region's parsing and validity rules, compiled once from libphonenumber's metadata."""
-
-    code: str
-    country_code: str
-    general: re.Pattern[str] | None
-    lengths: frozenset[int]
-    min_length: int
-    max_length: int
-    local_only: frozenset[int]
-    valid: re.Pattern[str] | None
-    leading: re.Pattern[str] | None
-    idd: re.Pattern[str] | None
-    national_prefix: re.Pattern[str] | None
-    has_transform: bool
-
-    def matches_general(self, number: str) -> bool:
-        return self.general is not None and self.general.fullmatch(number) is not None
-
-    def is_valid(self, nsn: str) -> bool:
-        return self.valid is not None and self.valid.fullmatch(nsn) is not None
-
-    def length_ok(self, number: str) -> bool:
-        """libphonenumber keeps a stripped national prefix only if the rest is not too short/local/invalid."""
-        size = len(number)
-        if size in self.local_only or size < self.min_length:
-            return False
-        return size == self.min_length or size > self.max_length or size in self.lengths
-
-    def too_long(self, number: str) -> bool:
-        return len(number) > self.max_length
+# Every 3-digit start → the geographic calling code it begins with (codes are prefix-free); filled once.
+_CODE_BY_PREFIX: dict[str, str] = {}
+# Country hint (alpha-2, lower case) → its compiled region, or None; filled as hints are seen.
+_HINT_REGIONS: dict[str, Region | None] = {}
 
 
-def _desc_alternative(desc: PhoneNumberDesc | None) -> str | None:
-    if desc is None or not desc.national_number_pattern:
-        return None
-    lengths = [n for n in desc.possible_length if n > 0]
-    if list(desc.possible_length) and not lengths:
-        return None
-    ahead = "(?=(?:" + "|".join(rf"\d{{{n}}}" for n in sorted(lengths)) + r")\Z)" if lengths else ""
-    return f"{ahead}(?:{desc.national_number_pattern})"
-
-
-def _compile(metadata: PhoneMetadata) -> _Region:
-    general = metadata.general_desc
-    lengths = sorted(n for n in general.possible_length if n > 0)
-    alternatives = list(dict.fromkeys(a for a in (_desc_alternative(getattr(metadata, n)) for n in _TYPE_DESCS) if a))
-    npp = metadata.national_prefix_for_parsing
-    # One pattern for the whole validity test: the general lengths and pattern, then any number type.
-    valid = None
-    if alternatives and general.national_number_pattern:
-        general_test = _desc_alternative(general) or ""
-        valid = re.compile(f"(?={general_test}\\Z)(?:{'|'.join(alternatives)})")
-    return _Region(
-        code=metadata.id,
-        country_code=str(metadata.country_code),
-        general=re.compile(general.national_number_pattern) if general.national_number_pattern else None,
-        lengths=frozenset(lengths),
-        min_length=lengths[0] if lengths else 0,
-        max_length=lengths[-1] if lengths else _MAX_NSN,
-        local_only=frozenset(general.possible_length_local_only),
-        valid=valid,
-        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
-        idd=re.compile(metadata.international_prefix) if metadata.international_prefix else None,
-        national_prefix=re.compile(npp) if npp else None,
-        has_transform=bool(metadata.national_prefix_transform_rule),
-    )
-
-
-@cache
-def _region(code: str) -> _Region | None:
-    import phonenumbers
-
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(code, None)
-    return None if metadata is None else _compile(metadata)
-
-
-@cache
-def _regions_for(country_code: str) -> tuple[_Region, ...]:
-    """Every region of a calling code in libphonenumber's order (main region first); () if unknown or non-geographic."""
-    import phonenumbers
-
-    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(country_code), ())
-    regions = tuple(r for r in (_region(c) for c in codes if c != phonenumbers.UNKNOWN_REGION and c != "001") if r)
-    return regions if len(regions) == len(codes) else ()
-
-
-@cache
-def _known_region(country: str) -> _Region | None:
-    import phonenumbers
-
-    code = country.upper()
-    return _region(code) if code in phonenumbers.SUPPORTED_REGIONS else None
+def _code_by_prefix() -> dict[str, str]:
+    if not _CODE_BY_PREFIX:
+        codes = geographic_codes()
+        for start in range(100, 1000):
+            digits = str(start)
+            code = next((digits[:size] for size in (1, 2, 3) if digits[:size] in codes), None)
+            if code is not None:
+                _CODE_BY_PREFIX[digits] = code
+    return _CODE_BY_PREFIX
 
 
 def _split_country_code(digits: str) -> tuple[str, str] | None:
-    if not digits or digits[0] == "0":
+    code = (_CODE_BY_PREFIX or _code_by_prefix()).get(digits[:3])
+    if code is None or len(digits) <= len(code):
         return None
-    for size in (1, 2, 3):
-        if len(digits) > size and _regions_for(digits[:size]):
-            return digits[:size], digits[size:]
-    return None
-
-
-def _is_valid(country_code: str, nsn: str) -> bool:
-    """``phonenumbers.is_valid_number`` for (calling code, national significant number)."""
-    regions = _regions_for(country_code)
-    if len(regions) == 1:
-        return regions[0].is_valid(nsn)
-    for region in regions:
-        if region.leading is not None:
-            if region.leading.match(nsn):
-                return region.is_valid(nsn)
-        elif region.is_valid(nsn):
-            return True
-    return False
+    return code, digits[len(code) :]
 
 
 # A reading is what phonenumbers.parse would produce: (calling code, national significant number),
@@ -178,11 +95,9 @@ _Reading = tuple[str, str] | None
 _DEFER: tuple[str, str] = ("", "")
 
 
-def _strip_national_prefix(number: str, region: _Region) -> str | None:
+def _strip_national_prefix(number: str, region: Region) -> str | None:
     """libphonenumber's national-prefix stripping; None when a transform rule applies (left to phonenumbers)."""
-    if not number or region.national_prefix is None:
-        return number
-    match = region.national_prefix.match(number)
+    match = region.national_prefix.match(number) if number and region.national_prefix is not None else None
     if match is None:
         return number
     if region.has_transform and match.groups() and match.groups()[-1] is not None:
@@ -193,18 +108,19 @@ def _strip_national_prefix(number: str, region: _Region) -> str | None:
     return stripped
 
 
-def _finish(country_code: str, nsn: str | None, region: _Region) -> _Reading:
+def _finish(country_code: str, nsn: str, region: Region) -> _Reading:
     """The parse's last steps: length limits, and a stripped national prefix kept if the length allows it."""
-    if nsn is None:
-        return _DEFER
     if len(nsn) < _MIN_NSN:
         return None
-    stripped = _strip_national_prefix(nsn, region)
-    if stripped is None:
-        return _DEFER
-    if stripped != nsn and region.length_ok(stripped):
-        nsn = stripped
-    if not _MIN_NSN <= len(nsn) <= _MAX_NSN:
+    if region.national_prefix is not None and region.national_prefix.match(nsn) is not None:
+        stripped = _strip_national_prefix(nsn, region)
+        if stripped is None:
+            return _DEFER
+        if stripped != nsn and region.length_ok(stripped):
+            nsn = stripped
+        if len(nsn) < _MIN_NSN:
+            return None
+    if len(nsn) > MAX_NSN:
         return None
     return country_code, nsn
 
@@ -213,22 +129,14 @@ def _read_international(digits: str, *, retry_possible: bool = False) -> _Readin
     """Digits after ``+`` or an exit code. ``retry_possible``: phonenumbers would retry a bad code without the +."""
     if len(digits) <= _MIN_NSN:
         return None
-    split = _split_country_code(digits)
+    split = _split_country_code(digits) if digits[0] != "0" else None
     if split is None:
-        return _DEFER if retry_possible or _has_known_code(digits) else None
+        return _DEFER if retry_possible or has_known_code(digits) else None
     country_code, rest = split
-    return _finish(country_code, rest, _regions_for(country_code)[0])
+    return _finish(country_code, rest, (CODES.get(country_code) or calling_code(country_code)).main)
 
 
-def _has_known_code(digits: str) -> bool:
-    """True for a calling code phonenumbers knows but the fast path does not handle (non-geographic ones)."""
-    import phonenumbers
-
-    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-    return digits[0] != "0" and any(int(digits[:size]) in codes for size in (1, 2, 3))
-
-
-def _read_national(digits: str, region: _Region) -> _Reading:
+def _read_national(digits: str, region: Region) -> _Reading:
     if region.idd is not None:
         idd = region.idd.match(digits)
         if idd is not None and not digits[idd.end() :].startswith("0"):
@@ -239,12 +147,17 @@ def _read_national(digits: str, region: _Region) -> _Reading:
         if potential is None:
             return _DEFER
         if (not region.matches_general(digits) and region.matches_general(potential)) or region.too_long(digits):
-            return _finish(country_code, potential, _regions_for(country_code)[0])
+            return _finish(country_code, potential, region if region.is_main else calling_code(country_code).main)
     return _finish(country_code, digits, region)
 
 
 def _valid(reading: _Reading) -> str | None:
-    return reading[0] + reading[1] if reading is not None and _is_valid(*reading) else None
+    """The E.164 digits of a reading that ``phonenumbers.is_valid_number`` accepts, else None."""
+    if reading is None:
+        return None
+    country_code, nsn = reading
+    code = CODES.get(country_code) or calling_code(country_code)
+    return country_code + nsn if code.valid(nsn) else None
 
 
 def _fictional(reading: _Reading) -> str | None:
@@ -253,24 +166,37 @@ def _fictional(reading: _Reading) -> str | None:
     return None
 
 
-def _fast(text: str, region: _Region | None) -> str | None:
+def _fast(text: str, region: Region | None) -> str | None:
     """The same answer as :func:`_slow` for plain digit strings: E.164 digits, "" for invalid, None to defer."""
     if len(text) >= _MAX_PARSE_CHARS or text.find("+", 1) != -1:
         return None
     # Plain means: digits, a leading +, and only these separators. Chained replace beats re.sub here.
     digits = text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
     digits = digits.replace("/", "").replace("+", "")
-    if not (digits.isascii() and digits.isdigit()) or not 3 <= len(digits) <= _MAX_NSN + 3:
+    if not (digits.isascii() and digits.isdigit()) or not 3 <= len(digits) <= MAX_NSN + 3:
         return None
     plus = text[0] == "+"
     if plus:
-        readings = [_read_international(digits, retry_possible=region is not None)]
+        first = _read_international(digits, retry_possible=region is not None)
+    elif region is None:
+        first = None
     else:
-        readings = [_read_national(digits, region) if region is not None else None]
-    if readings[0] is _DEFER:
+        if digits.startswith(region.country_code):
+            own_code = _read_international(digits)
+            if own_code is _DEFER:
+                return None
+            if (number := _valid(own_code)) is not None:
+                return number
+        first = _read_national(digits, region)
+    if first is _DEFER:
         return None
-    if (number := _valid(readings[0])) is not None:
-        return number
+    number = _valid(first)
+    return number if number is not None else _fast_fallbacks(text, digits, plus, first)
+
+
+def _fast_fallbacks(text: str, digits: str, plus: bool, first: _Reading) -> str | None:
+    """:func:`_slow`'s fallbacks, on the fast path's readings."""
+    readings = [first]
     if not plus:
         candidates = (digits[2:], digits) if text.startswith("00") else (digits,)
         for candidate in candidates:
@@ -301,10 +227,20 @@ def _parse(text: str, region: str | None) -> PhoneNumber | None:
         return None
 
 
-def _slow(text: str, region: _Region | None) -> str:
+def _digits_start_with(text: str, country_code: str) -> bool:
+    import phonenumbers
+
+    return not text.startswith(("+", "＋")) and phonenumbers.normalize_digits_only(text).startswith(country_code)
+
+
+def _slow(text: str, region: Region | None) -> str:
     """phonenumbers itself, then the fallbacks above (00 prefix, E.164 without +, NANP 555); "" when invalid."""
     import phonenumbers
 
+    if region is not None and _digits_start_with(text, region.country_code):
+        own_code = _parse("+" + text, None)
+        if own_code is not None and phonenumbers.is_valid_number(own_code):
+            return _e164(own_code)
     readings = [_parse(text, region.code if region else None)]
     if readings[0] is not None and phonenumbers.is_valid_number(readings[0]):
         return _e164(readings[0])
@@ -322,8 +258,23 @@ def _slow(text: str, region: _Region | None) -> str:
     return ""
 
 
+def fast_phone(raw: str, country: str | None = None) -> str | None:
+    """:func:`normalize_phone`'s value for a raw ASCII number the fast path reads as valid; else None."""
+    if not raw.isascii():
+        return None
+    region = None
+    if country:
+        region = _HINT_REGIONS.get(country) if country in _HINT_REGIONS else _hint_region(country)
+    return _fast(raw.strip(), region) or None
+
+
+def _hint_region(country: str) -> Region | None:
+    found = _HINT_REGIONS[country] = known_region(country)
+    return found
+
+
 def normalize_phone(text: str, country: str | None = None) -> Normalized:
-    region = _known_region(country) if country else None
+    region = known_region(country) if country else None
     number = _fast(text, region)
     if number is None:
         number = _slow(text, region)

@@ -9,18 +9,22 @@ never a hash of a hash:
   COUNTRY is not in the schema), else ``default_country``;
 * a value that looks like a SHA-256 digest is normalized and hashed like any other value unless
   the caller lists its key in ``prehashed``; then it must be 64 hex digits (lower-cased here) and
-  is sent as is. ``prehashed`` only concerns hashed keys;
+  is sent as is. ``prehashed`` only concerns hashed keys (the others are never hashed anyway);
 * ``rejected`` lists ``(key, reason)`` for every cell that was present and not empty but could not
-  be used; missing and empty cells are not rejections.
+  be used; missing and empty cells are not rejections. A key Meta does not define gives ``""``
+  (and ``unknown_key`` when the record has a value for it).
 
+Speed (``bench/hash_throughput.py``): each schema is compiled once into one small function per key.
 Rows from CRM files and lead streams repeat the same names, cities, states and countries, so the
 finished cells of those keys are cached per key (at most :data:`CELL_CACHE_SIZE` entries each, a
-few MB in all; a full cache is emptied and refilled). EMAIL and PHONE are unique per person and are
-not cached. :func:`clear_caches` empties the caches; they live only in the process's memory.
+few MB in all; a full cache is emptied and refilled). EMAIL and PHONE are unique per person and
+are not cached, but plain ASCII input takes a shortcut that gives the same value as the full rules.
+:func:`clear_caches` empties the caches; they live only in the process's memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
@@ -29,14 +33,30 @@ from typing import NamedTuple
 from leadloop.audience import keys as k
 from leadloop.audience.country import country_hint
 from leadloop.audience.dispatch import normalize_known
+from leadloop.audience.email import fast_email
+from leadloop.audience.ids import EMPTY_SHA256
+from leadloop.audience.phone import fast_phone
 from leadloop.audience.reasons import Reason
-from leadloop.audience.text import sha256_hex
 
 CELL_CACHE_SIZE = 4096
-EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+Cell = tuple[str, str | None]
+CellFn = Callable[[object, str | None], Cell]
+
+_sha256 = hashlib.sha256
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMPTY = Reason.EMPTY.value
-_UNKNOWN = ("", Reason.UNKNOWN_KEY.value)
+_BLANK: Cell = ("", None)
+_INVALID_VALUE: Cell = ("", Reason.INVALID_VALUE.value)
+_UNKNOWN: Cell = ("", Reason.UNKNOWN_KEY.value)
+_NOT_HASHED: Cell = ("", Reason.NOT_HASHED_INPUT.value)
+_HASH_OF_EMPTY: Cell = ("", Reason.HASH_OF_EMPTY.value)
+_NONE: frozenset[str] = frozenset()
+# Keys whose values repeat across rows (names, places, dates): their finished cells are cached.
+_CACHED_KEYS = frozenset({k.FN, k.LN, k.FI, k.CT, k.ST, k.ZIP, k.COUNTRY, k.GEN, k.DOBY, k.DOBM, k.DOBD}) | k.LDU_KEYS
+# Shortcuts for the unique-per-person keys: the normalized value of a plain, valid input, or None
+# to take the full path (which gives the same value, or the reason there is none).
+_FAST_PATHS: dict[str, Callable[[str, str | None], str | None]] = {k.EMAIL: fast_email, k.PHONE: fast_phone}
 
 
 class HashedRow(NamedTuple):
@@ -46,89 +66,111 @@ class HashedRow(NamedTuple):
     rejected: list[tuple[str, str]]
 
 
-Cell = tuple[str, str | None]
-CellFn = Callable[[object, str | None], Cell]
-_INVALID_VALUE: Cell = ("", Reason.INVALID_VALUE.value)
-_NONE: frozenset[str] = frozenset()
-# Keys whose values repeat across rows (names, places, dates): their finished cells are cached.
-# EMAIL, PHONE and the ids are nearly unique per person, so caching them would only cost time.
-_CACHED_KEYS = frozenset({k.FN, k.LN, k.FI, k.CT, k.ST, k.ZIP, k.COUNTRY, k.GEN, k.DOBY, k.DOBM, k.DOBD}) | k.LDU_KEYS
-
-
 def _make_cell(canonical: str) -> CellFn:
-    """The cell function of one key: normalize, then hash (hashed keys) or pass (the others). Never raises."""
+    """Normalize, then hash (hashed keys) or pass (the others); ("", None) for empty input. Never raises."""
     hashed = canonical in k.HASHED_KEYS
+    fast = _FAST_PATHS.get(canonical)
 
     def cell(value: object, hint: str | None) -> Cell:
+        if value is None or (type(value) is str and not value):
+            return _BLANK
         try:
+            if fast is not None and type(value) is str and (normalized := fast(value, hint)) is not None:
+                return (_sha256(normalized.encode()).hexdigest() if hashed else normalized), None
             result = normalize_known(canonical, value, hint)
             if result.value is None:
-                return "", result.reason
-            return (sha256_hex(result.value) if hashed else result.value), None
+                return ("", None) if result.reason == _EMPTY else ("", result.reason)
+            return (_sha256(result.value.encode()).hexdigest() if hashed else result.value), None
         except Exception:  # one bad cell must not cost the row
             return _INVALID_VALUE
 
     return cell
 
 
-def _unknown_cell(value: object, hint: str | None) -> Cell:
-    return _UNKNOWN
-
-
 _CELLS: dict[str, CellFn] = {key: _make_cell(key) for key in k.SCHEMA_KEYS}
-# One bounded dict per cached key: value (or (value, hint)) → finished cell. Emptied when full, which
-# is cheaper than LRU bookkeeping and, for values that repeat, just as effective.
 _CACHES: dict[str, dict[object, Cell]] = {key: {} for key in _CACHED_KEYS}
 
 
-class _Step(NamedTuple):
-    key: str
-    cell: CellFn
-    cache: dict[object, Cell] | None
-    hinted: bool
-    prehashed: bool
+def _cached(cell: CellFn, cache: dict[object, Cell], hinted: bool) -> CellFn:
+    """``cell`` behind a bounded per-key cache of string inputs (emptied when full)."""
+    lookup = cache.get
+
+    def cached_cell(value: object, hint: str | None) -> Cell:
+        if type(value) is not str:
+            return cell(value, hint)
+        cache_key = (value, hint) if hinted else value
+        found = lookup(cache_key)
+        if found is None:
+            found = cell(value, hint if hinted else None)
+            if len(cache) >= CELL_CACHE_SIZE:
+                cache.clear()
+            cache[cache_key] = found
+        return found
+
+    return cached_cell
+
+
+def _prehashed_cell(value: object, hint: str | None) -> Cell:
+    """A caller-declared SHA-256 digest: 64 hex digits, lower-cased; never the digest of ""."""
+    if value is None or (type(value) is str and not value):
+        return _BLANK
+    if type(value) is not str:
+        return _NOT_HASHED
+    digest = value.strip().lower()
+    if not digest:
+        return _BLANK
+    if _SHA256_HEX.fullmatch(digest) is None:
+        return _NOT_HASHED
+    return _HASH_OF_EMPTY if digest == EMPTY_SHA256 else (digest, None)
+
+
+def _unknown_cell(value: object, hint: str | None) -> Cell:
+    return _BLANK if value is None or (type(value) is str and not value) else _UNKNOWN
 
 
 class _Plan(NamedTuple):
-    steps: tuple[_Step, ...]
+    steps: tuple[tuple[str, CellFn], ...]
     country_key: str
     needs_hint: bool
 
 
-def _prehashed_cell(value: object) -> Cell:
-    digest = value.strip().lower() if isinstance(value, str) else ""
-    if not digest:
-        return "", _EMPTY if isinstance(value, str) else Reason.NOT_HASHED_INPUT.value
-    if _SHA256_HEX.fullmatch(digest) is None:
-        return "", Reason.NOT_HASHED_INPUT.value
-    if digest == EMPTY_SHA256:
-        return "", Reason.HASH_OF_EMPTY.value
-    return digest, None
-
-
 @lru_cache(maxsize=256)
 def _plan(schema: tuple[str, ...], prehashed: frozenset[str]) -> _Plan:
-    """The steps for a schema, and the record key that holds the country (the schema's, else COUNTRY)."""
+    """One cell function per schema key, the record key that holds the country, and whether any key needs it."""
     declared = {c for c in (k.canonical_key(p) for p in prehashed) if c in k.HASHED_KEYS}
-    steps = []
+    steps: list[tuple[str, CellFn]] = []
     country_key = None
+    needs_hint = False
     for key in schema:
         canonical = k.canonical_key(key)
         if canonical is None:
-            steps.append(_Step(key, _unknown_cell, None, False, False))
+            steps.append((key, _unknown_cell))
             continue
         if canonical == k.COUNTRY and country_key is None:
             country_key = key
-        hinted = canonical in k.HINTED_KEYS
-        steps.append(_Step(key, _CELLS[canonical], _CACHES.get(canonical), hinted, canonical in declared))
-    return _Plan(tuple(steps), country_key or k.COUNTRY, any(step.hinted for step in steps))
+        if canonical in declared:
+            steps.append((key, _prehashed_cell))
+            continue
+        needs_hint = needs_hint or canonical in k.HINTED_KEYS
+        cell = _CELLS[canonical]
+        cache = _CACHES.get(canonical)
+        steps.append((key, cell if cache is None else _cached(cell, cache, canonical in k.HINTED_KEYS)))
+    return _Plan(tuple(steps), country_key or k.COUNTRY, needs_hint)
 
 
-def _row_hint(record: Mapping[str, object], country_key: str, default_hint: str | None) -> str | None:
-    value = record.get(country_key)
-    if type(value) is not str or not value:
-        return default_hint
-    return country_hint(value) or default_hint
+def _compiled(schema: Sequence[str], prehashed: Collection[str]) -> _Plan:
+    names = (schema,) if isinstance(schema, str) else tuple(schema)
+    return _plan(names, frozenset(prehashed) if prehashed else _NONE)
+
+
+def _row_hint(record: Mapping[str, object], plan: _Plan, default_country: str | None) -> str | None:
+    if not plan.needs_hint:
+        return None
+    value = record.get(plan.country_key)
+    found = country_hint(value) if type(value) is str and value else None
+    if found is None and default_country:
+        found = country_hint(default_country)
+    return found
 
 
 def hash_row(
@@ -139,33 +181,15 @@ def hash_row(
     prehashed: Collection[str] = (),
 ) -> HashedRow:
     """The payload row for ``record`` (keyed by schema key) in ``schema`` order, with the refused cells."""
-    plan = _plan((schema,) if isinstance(schema, str) else tuple(schema), frozenset(prehashed) if prehashed else _NONE)
-    hint = None
-    if plan.needs_hint:
-        hint = _row_hint(record, plan.country_key, country_hint(default_country) if default_country else None)
+    plan = _compiled(schema, prehashed)
+    hint = _row_hint(record, plan, default_country)
+    get = record.get
     cells: list[str] = []
     rejected: list[tuple[str, str]] = []
-    get = record.get
-    for key, cell_fn, cache, hinted, declared in plan.steps:
-        value = get(key)
-        if value is None or (type(value) is str and not value):
-            cells.append("")
-            continue
-        if declared:
-            cell, reason = _prehashed_cell(value)
-        elif cache is not None and type(value) is str:
-            cache_key = (value, hint) if hinted else value
-            hit = cache.get(cache_key)
-            if hit is None:
-                hit = cell_fn(value, hint if hinted else None)
-                if len(cache) >= CELL_CACHE_SIZE:
-                    cache.clear()
-                cache[cache_key] = hit
-            cell, reason = hit
-        else:
-            cell, reason = cell_fn(value, hint if hinted else None)
-        cells.append(cell)
-        if reason is not None and reason != _EMPTY:
+    for key, cell in plan.steps:
+        value, reason = cell(get(key), hint)
+        cells.append(value)
+        if reason is not None:
             rejected.append((key, reason))
     return HashedRow(cells, rejected)
 
@@ -177,7 +201,10 @@ def hash_record(
     default_country: str | None = None,
 ) -> list[str]:
     """The payload row for ``record``: hex digests, unhashed values, and ``""`` for missing/invalid cells."""
-    return hash_row(record, schema, default_country=default_country).cells
+    plan = _compiled(schema, _NONE)
+    hint = _row_hint(record, plan, default_country)
+    get = record.get
+    return [cell(get(key), hint)[0] for key, cell in plan.steps]
 
 
 def clear_caches() -> None:

@@ -17,9 +17,11 @@ from decimal import Decimal
 
 from leadloop.audience.reasons import EMPTY, INVALID_VALUE, MAX_INPUT_CHARS, TOO_LONG, Normalized
 
-# Placeholders CRMs and spreadsheets write for "no value"; hashing them would only add noise.
-# Deliberately excludes "na" (Namibia's code) and "-" (cleared by each key's own rules anyway).
-PLACEHOLDERS: frozenset[str] = frozenset({"null", "none", "nil", "n/a", "#n/a", "undefined", "nan"})
+# Placeholders CRMs, spreadsheets and code write for "no value" (SQL/JSON null, Python None, Excel
+# #N/A, JavaScript undefined); hashing them would only add noise. Not "na" (Namibia's code), "nan"
+# or "nil" (given names), nor "-" (cleared by each key's own rules anyway). A normalized value
+# equal to one of them also counts as empty, so normalizing stays idempotent ("N.ull" → empty).
+PLACEHOLDERS: frozenset[str] = frozenset({"null", "none", "n/a", "#n/a", "undefined"})
 
 _ASCII_CONTROLS = {i: (" " if chr(i) in "\t\n\v\f\r\x1c\x1d\x1e\x1f" else None) for i in (*range(32), 127)}
 _DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
