@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadloop.credentials import ConfigurationError
 
@@ -30,6 +30,18 @@ class FormRoute(BaseModel):
     schema_keys: list[str] | None = Field(default=None, alias="schema", min_length=1)
     #: Limited Data Use: rows carry ["LDU"], with California's codes when the lead says California.
     ldu: bool = False
+
+    @field_validator("schema_keys")
+    @classmethod
+    def _known_keys(cls, keys: list[str] | None) -> list[str] | None:
+        if keys is None:
+            return None
+        from leadloop.audience import SCHEMA_KEYS
+
+        unknown = [k for k in keys if k not in SCHEMA_KEYS]
+        if unknown or len(set(keys)) != len(keys):
+            raise ValueError(f"schema has unknown or repeated keys: {', '.join(unknown) or 'repeated'}")
+        return keys
 
 
 class Routing(BaseModel):
