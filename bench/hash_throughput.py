@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -43,25 +44,126 @@ SCHEMA = ["EMAIL", "PHONE", "FN", "LN", "CT", "COUNTRY"]
 TARGET_RATIO = 2.0
 SEED = 20260409
 
-FIRST = ["Mary", "John", "José", "Zoë", "Anne-Marie", "Li", "Mohammed", "Sofía", "Chloé", "Liam", "Olivia", "Noah",
-         "Emma", "Lukas", "Léa", "Hannah", "Jürgen", "Amélie", "Ethan", "Mia", "Jack", "Isla", "Oliver", "Ava",
-         "Lucas", "Charlotte", "Mateo", "Ana", "Björn", "Saoirse", "Nguyễn", "Priya", "Kenji", "Fatima", "Ola"]  # fmt: skip
-LAST = ["Smith", "O'Brien", "García", "Müller", "Nguyen", "Dubois", "Johnson", "Brown", "Williams", "Jones",
-        "Martin", "Bernard", "Schmidt", "Schneider", "Fischer", "Taylor", "Wilson", "Davies", "Evans", "Thomas",
-        "López", "Martínez", "Rossi", "Kowalski", "Van der Berg", "Smith-Jones", "Øvergaard", "Lefèvre", "Kim"]  # fmt: skip
-DOMAINS = ["gmail.com", "Yahoo.com", "outlook.com", "hotmail.co.uk", "web.de", "orange.fr", "icloud.com",
-           "example.org", "company.com.au", "mail.example.ca"]  # fmt: skip
+FIRST = [
+    "Mary",
+    "John",
+    "José",
+    "Zoë",
+    "Anne-Marie",
+    "Li",
+    "Mohammed",
+    "Sofía",
+    "Chloé",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Lukas",
+    "Léa",
+    "Hannah",
+    "Jürgen",
+    "Amélie",
+    "Ethan",
+    "Mia",
+    "Jack",
+    "Isla",
+    "Oliver",
+    "Ava",
+    "Lucas",
+    "Charlotte",
+    "Mateo",
+    "Ana",
+    "Björn",
+    "Saoirse",
+    "Nguyễn",
+    "Priya",
+    "Kenji",
+    "Fatima",
+    "Ola",
+]
+LAST = [
+    "Smith",
+    "O'Brien",
+    "García",
+    "Müller",
+    "Nguyen",
+    "Dubois",
+    "Johnson",
+    "Brown",
+    "Williams",
+    "Jones",
+    "Martin",
+    "Bernard",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Taylor",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "López",
+    "Martínez",
+    "Rossi",
+    "Kowalski",
+    "Van der Berg",
+    "Smith-Jones",
+    "Øvergaard",
+    "Lefèvre",
+    "Kim",
+]
+DOMAINS = [
+    "gmail.com",
+    "Yahoo.com",
+    "outlook.com",
+    "hotmail.co.uk",
+    "web.de",
+    "orange.fr",
+    "icloud.com",
+    "example.org",
+    "company.com.au",
+    "mail.example.ca",
+]
 COUNTRIES: list[tuple[str, int, list[str], list[str]]] = [
-    ("us", 55, ["US", "us", "USA", "United States", " united states ", "U.S.A.", "United States of America"],
-     ["New York", "Los Angeles", "Chicago", "Menlo Park", "San Francisco", "Austin", "Boston", "Seattle"]),
+    (
+        "us",
+        55,
+        ["US", "us", "USA", "United States", " united states ", "U.S.A.", "United States of America"],
+        ["New York", "Los Angeles", "Chicago", "Menlo Park", "San Francisco", "Austin", "Boston", "Seattle"],
+    ),
     ("gb", 15, ["GB", "UK", "United Kingdom", "gb", "England"], ["London", "Manchester", "Leeds", "Bristol"]),
     ("de", 9, ["DE", "Germany", "Deutschland", "de"], ["Berlin", "München", "Köln", "Hamburg"]),
     ("fr", 8, ["FR", "France", "fr"], ["Paris", "Lyon", "Marseille", "Saint-Étienne"]),
     ("ca", 7, ["CA", "Canada", "CAN"], ["Toronto", "Montréal", "Vancouver"]),
     ("au", 6, ["AU", "Australia", "AUS"], ["Sydney", "Melbourne", "Brisbane"]),
-]  # fmt: skip
-US_AREAS = ["212", "213", "310", "312", "415", "617", "646", "650", "702", "713", "718", "805", "818", "917", "202",
-            "305", "404", "503", "206", "512", "303", "614", "615", "704", "973"]  # fmt: skip
+]
+US_AREAS = [
+    "212",
+    "213",
+    "310",
+    "312",
+    "415",
+    "617",
+    "646",
+    "650",
+    "702",
+    "713",
+    "718",
+    "805",
+    "818",
+    "917",
+    "202",
+    "305",
+    "404",
+    "503",
+    "206",
+    "512",
+    "303",
+    "614",
+    "615",
+    "704",
+    "973",
+]
 CA_AREAS = ["416", "514", "604", "613", "403", "780"]
 
 
@@ -86,12 +188,29 @@ def _phone(rng: random.Random, country: str) -> str:
     if country in ("us", "ca"):
         area = rng.choice(US_AREAS if country == "us" else CA_AREAS)
         exchange, line = rng.choice("23456789") + d(2), d(4)
-        return rng.choice([f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}", f"+1 {area} {exchange} {line}",
-                           f"1-{area}-{exchange}-{line}", f"{area}.{exchange}.{line}", f"{area}{exchange}{line}",
-                           f"+1{area}{exchange}{line}"])  # fmt: skip
+        return rng.choice(
+            [
+                f"({area}) {exchange}-{line}",
+                f"{area}-{exchange}-{line}",
+                f"+1 {area} {exchange} {line}",
+                f"1-{area}-{exchange}-{line}",
+                f"{area}.{exchange}.{line}",
+                f"{area}{exchange}{line}",
+                f"+1{area}{exchange}{line}",
+            ]
+        )
     if country == "gb":
-        prefix, digits = rng.choice([("7911 1", 5), ("7400 1", 5), ("7500 2", 5), ("7890 1", 5), ("20 7946 0", 3),
-                                     ("161 496 0", 3), ("20 8", 7)])  # fmt: skip
+        prefix, digits = rng.choice(
+            [
+                ("7911 1", 5),
+                ("7400 1", 5),
+                ("7500 2", 5),
+                ("7890 1", 5),
+                ("20 7946 0", 3),
+                ("161 496 0", 3),
+                ("20 8", 7),
+            ]
+        )
         rest = prefix + d(digits)
         return rng.choice([f"0{rest}", f"+44 {rest}", f"0044 {rest}", f"+44 (0){rest}"])
     if country == "de":
@@ -116,8 +235,16 @@ def synthetic_rows(count: int, seed: int = SEED) -> list[list[str]]:
         local = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode()
         local = local.replace(" ", "").replace("'", "")
         email = _case(rng, f"{local}{i}@{rng.choice(DOMAINS)}")
-        rows.append([email, _phone(rng, code), _case(rng, first), _case(rng, last), _case(rng, rng.choice(cities)),
-                     rng.choice(spellings)])  # fmt: skip
+        rows.append(
+            [
+                email,
+                _phone(rng, code),
+                _case(rng, first),
+                _case(rng, last),
+                _case(rng, rng.choice(cities)),
+                rng.choice(spellings),
+            ]
+        )
     return rows
 
 
@@ -131,20 +258,19 @@ def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def run_sdk(rows: list[list[str]], repeat: int) -> tuple[float, list[list[str]]]:
-    from facebook_business.adobjects.customaudience import CustomAudience
+    custom_audience = importlib.import_module("facebook_business.adobjects.customaudience").CustomAudience
 
-    seconds, params = best_of(repeat, lambda: CustomAudience.format_params(SCHEMA, rows, is_raw=True))
+    seconds, params = best_of(repeat, lambda: custom_audience.format_params(SCHEMA, rows, is_raw=True))
     return seconds, params["payload"]["data"]
 
 
 def sdk_worker(args: argparse.Namespace) -> int:
     """The SDK half, run inside .venv-bench: time it, write its cells for the comparison."""
-    import facebook_business
-
+    sdk = importlib.import_module("facebook_business")
     rows = synthetic_rows(args.rows, args.seed)
     seconds, data = run_sdk(rows, args.repeat)
     with open(args.sdk_worker, "w", encoding="utf-8") as out:
-        out.write(json.dumps({"seconds": seconds, "version": facebook_business.__version__}) + "\n")
+        out.write(json.dumps({"seconds": seconds, "version": sdk.__version__}) + "\n")
         for cells in data:
             out.write("\t".join(cells) + "\n")
     return 0
@@ -160,9 +286,14 @@ def ensure_bench_venv() -> Path:
     if python.exists() and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
         return python
     print(f"setting up {BENCH_VENV.name} with {SDK_REQUIREMENT} (once) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(BENCH_VENV)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", SDK_REQUIREMENT]
-    subprocess.run(pip, check=True)
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(BENCH_VENV)],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", SDK_REQUIREMENT],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.exit(f"could not set up {BENCH_VENV.name}: {' '.join(step[:4])} ...\n{done.stdout}{done.stderr}")
     return python
 
 
@@ -170,8 +301,18 @@ def sdk_in_subprocess(rows_count: int, seed: int, repeat: int) -> tuple[float, s
     python = ensure_bench_venv()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sdk.tsv"
-        command = [str(python), str(Path(__file__).resolve()), "--sdk-worker", str(out), "--rows", str(rows_count),
-                   "--seed", str(seed), "--repeat", str(repeat)]  # fmt: skip
+        command = [
+            str(python),
+            str(Path(__file__).resolve()),
+            "--sdk-worker",
+            str(out),
+            "--rows",
+            str(rows_count),
+            "--seed",
+            str(seed),
+            "--repeat",
+            str(repeat),
+        ]
         subprocess.run(command, check=True)
         with out.open(encoding="utf-8") as lines:
             meta = json.loads(next(lines))
@@ -210,25 +351,30 @@ def main() -> int:
     our_seconds, our_cells = best_of(args.repeat, ours)
     floor_seconds, _ = best_of(args.repeat, lambda: floor(rows))
     try:
-        import facebook_business
-
+        sdk_version = importlib.import_module("facebook_business").__version__
         sdk_seconds, sdk_cells = run_sdk(rows, args.repeat)
-        sdk_where, sdk_version = "in process", facebook_business.__version__
+        sdk_where = "in process"
     except ImportError:
         sdk_seconds, sdk_version, sdk_cells = sdk_in_subprocess(args.rows, args.seed, args.repeat)
         sdk_where = f"subprocess in {BENCH_VENV.name}"
 
     n = len(rows)
-    print(f"hash_record throughput: {n:,} six-key rows {SCHEMA}, best of {args.repeat} (Python {sys.version.split()[0]})")
+    print(
+        f"hash_record throughput: {n:,} six-key rows {SCHEMA}, best of {args.repeat} (Python {sys.version.split()[0]})"
+    )
     print(f"  {'leadloop hash_record':<40} {our_seconds:7.3f} s  {n / our_seconds:>10,.0f} rows/s")
     print(f"  {'  (first run, cold caches)':<40} {first:7.3f} s  {n / first:>10,.0f} rows/s")
-    print(f"  {'facebook-business ' + sdk_version + ' format_params':<40} {sdk_seconds:7.3f} s  "
-          f"{n / sdk_seconds:>10,.0f} rows/s   ({sdk_where})")  # fmt: skip
+    print(
+        f"  {'facebook-business ' + sdk_version + ' format_params':<40} {sdk_seconds:7.3f} s  "
+        f"{n / sdk_seconds:>10,.0f} rows/s   ({sdk_where})"
+    )
     print(f"  {'hashlib floor (strip+lower+sha256)':<40} {floor_seconds:7.3f} s  {n / floor_seconds:>10,.0f} rows/s")
     ratio = sdk_seconds / our_seconds
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"  ours vs SDK: {ratio:.2f}x ({verdict} the {TARGET_RATIO:.0f}x target); "
-          f"ours vs floor: {floor_seconds / our_seconds:.2f}x")  # fmt: skip
+    print(
+        f"  ours vs SDK: {ratio:.2f}x ({verdict} the {TARGET_RATIO:.0f}x target); "
+        f"ours vs floor: {floor_seconds / our_seconds:.2f}x"
+    )
 
     differ = dict.fromkeys(SCHEMA, 0)
     blank = dict.fromkeys(SCHEMA, 0)

@@ -19,6 +19,8 @@ from leadloop.audience import (
 )
 from leadloop.audience.country import country_hint
 from leadloop.audience.dispatch import normalize_cell_unchecked
+from leadloop.audience.email import fast_email
+from leadloop.audience.phone import fast_phone
 
 EMPTY_SHA256 = sha256_hex("")
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -38,7 +40,12 @@ shaped_text = st.sampled_from(
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "NULL", "n/a", "\u200b", "\ufeff x",
     ]
 )  # fmt: skip
-text_values = st.one_of(any_text, shaped_text, st.builds(lambda a, b: a + b, shaped_text, any_text))
+text_values = st.one_of(
+    any_text,
+    shaped_text,
+    st.builds(lambda a, b: a + b, shaped_text, any_text),
+    st.builds(lambda n, a: " " * n + a, st.integers(400, 600), shaped_text),  # around the length limit
+)
 any_value = st.one_of(
     text_values,
     st.none(),
@@ -113,3 +120,16 @@ def test_a_hashed_cell_is_the_digest_of_the_normalized_value(key, value, country
     normalized = normalize_cell(key, value, country=country).value
     cells = hash_record({"COUNTRY": country or "", key: value}, [key])
     assert cells == ["" if normalized is None else sha256_hex(normalized)]
+
+
+@PROFILE
+@given(value=text_values, country=st.sampled_from(["us", "gb", "de", "in", "xx", None]))
+def test_the_row_shortcuts_agree_with_the_full_rules(value, country):
+    assert fast_email(value) in (None, normalize("EMAIL", value))
+    assert fast_phone(value, country) in (None, normalize("PHONE", value, country=country))
+
+
+@PROFILE
+@given(local=st.from_regex(r"[a-z0-9._%+'-]{1,20}", fullmatch=True), domain=st.sampled_from(["example.com", "x.co.uk"]))
+def test_ordinary_addresses_are_kept(local, domain):
+    assert normalize("EMAIL", f" {local.upper()}@{domain} ") == f"{local}@{domain}"

@@ -1,8 +1,16 @@
 """Meta-exact normalization and hashing of customer data for Custom Audiences (DESIGN §3).
 
-Meta's table (meta-api.md §7.2) is followed exactly where it speaks; where it is silent each module
-documents the choice that maximizes match rate (``email``, ``phone``, ``names``, ``gender``,
-``dates``, ``location``, ``country``, ``ids``, ``ldu``). Reason tokens are listed in ``reasons``.
+Meta's table (meta-api.md §7.2) is followed exactly where it speaks; where it is silent each rule
+module documents the choice that maximizes match rate:
+
+* ``email`` EMAIL · ``phone`` PHONE (``phonemeta``: libphonenumber metadata compiled for speed)
+* ``names`` FN, LN, FI · ``gender`` GEN · ``dates`` DOBY, DOBM, DOBD and ``split_date``
+* ``location`` CT, ST, ZIP · ``country`` COUNTRY and the country hint
+* ``ids`` MADID, EXTERN_ID, PAGEUID, APPUID, LOOKALIKE_VALUE · ``ldu`` the DATA_PROCESSING_OPTIONS columns
+
+and around them: ``keys`` (the schema keys and which are hashed), ``reasons`` (result type and the
+stable reason tokens), ``text`` (any input → clean text), ``dispatch`` (one cell), ``row`` (one
+payload row, caching), ``payload`` (row cell → Graph JSON value).
 
 Public API::
 
@@ -21,8 +29,8 @@ metadata; both are loaded on first use and cached.
 from __future__ import annotations
 
 from leadloop.audience.dates import split_date
-from leadloop.audience.keys import HASHED_KEYS, LDU_KEYS, SCHEMA_KEYS, UNHASHED_KEYS
 from leadloop.audience.dispatch import normalize, normalize_cell
+from leadloop.audience.keys import HASHED_KEYS, LDU_KEYS, SCHEMA_KEYS, UNHASHED_KEYS
 from leadloop.audience.payload import payload_cell
 from leadloop.audience.reasons import REASONS, Normalized, Reason
 from leadloop.audience.row import HashedRow, clear_caches, hash_record, hash_row

@@ -22,7 +22,7 @@ from leadloop.audience.text import ascii_letters, prepare
 INVALID = fail(Reason.INVALID_COUNTRY)
 
 _ALIASES = {
-    "gb": ("uk", "greatbritain", "britain", "england", "scotland", "wales", "northernireland", "unitedkingdomofgb"),
+    "gb": ("uk", "greatbritain", "britain", "england", "scotland", "wales", "northernireland"),
     "us": ("usa", "unitedstatesofamerica", "america", "unitedstatesamerica", "theunitedstates"),
     "kr": ("korea", "republicofkorea", "korearepublic"),
     "kp": ("northkorea", "dprk", "dprkorea"),
@@ -49,7 +49,7 @@ _ALIASES = {
     "bn": ("brunei",),
     "fm": ("micronesia",),
     "mo": ("macau",),
-    "de": ("deutschland", "germany"),
+    "de": ("deutschland",),
     "es": ("espana",),
     "br": ("brasil",),
     "it": ("italia",),

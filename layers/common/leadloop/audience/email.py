@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from leadloop.audience.reasons import Normalized, Reason, fail
+from leadloop.audience.reasons import MAX_INPUT_CHARS, Normalized, Reason, fail
 from leadloop.audience.text import nfc
 
 _LOCAL = r"[^\s@,;<>()\[\]\\\"]{1,64}"
@@ -42,7 +42,7 @@ def normalize_email(text: str, country: str | None = None) -> Normalized:
 
 def fast_email(raw: str, country: str | None = None) -> str | None:
     """:func:`normalize_email`'s value for a raw printable-ASCII valid address; None means "take the full path"."""
-    if not (raw.isascii() and raw.isprintable()):
+    if len(raw) > MAX_INPUT_CHARS or not (raw.isascii() and raw.isprintable()):
         return None
     email = raw.strip().lower()
     return email if _valid(email, _ASCII_EMAIL_RE) else None

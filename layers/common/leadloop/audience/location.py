@@ -69,10 +69,10 @@ US_STATES: dict[str, str] = {
 }  # fmt: skip
 US_STATE_CODES: frozenset[str] = frozenset(US_STATES.values())
 
-_UK_FULL = re.compile(r"([a-z]{1,2}\d[a-z\d]?)(\d)[a-z]{2}|(gir)(0)aa")
-_UK_PARTIAL = re.compile(r"[a-z]{1,2}\d[a-z\d]?\d?|gir0?")
-_US_ZIP = re.compile(r"(\d{5})(?:[\s-]*\d{4})?")
-_US_LOOSE = re.compile(r"(\d{3,5})(?:[\s-]+(\d{4}))?|(\d{8,9})")
+_UK_FULL = re.compile(r"([a-z]{1,2}[0-9][a-z0-9]?)([0-9])[a-z]{2}|(gir)(0)aa")
+_UK_PARTIAL = re.compile(r"[a-z]{1,2}[0-9][a-z0-9]?[0-9]?|gir0?")
+_US_ZIP = re.compile(r"([0-9]{5})(?:[\s-]*[0-9]{4})?")
+_US_LOOSE = re.compile(r"([0-9]{3,5})(?:[\s-]+([0-9]{4}))?|([0-9]{8,9})")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -103,6 +103,13 @@ def _compact(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     return _NOT_ALNUM.sub("", text.lower())
+
+
+def _compact_us(text: str) -> str:
+    """Digits, spaces and hyphens of a US ZIP as typed (full-width digits made ASCII), trimmed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip()
 
 
 def _us_zip(text: str) -> Normalized:
@@ -141,10 +148,3 @@ def normalize_zip(text: str, country: str | None = None) -> Normalized:
             return _uk_zip(compact)
         return _other_zip(compact)
     return _other_zip(_compact(text))
-
-
-def _compact_us(text: str) -> str:
-    """Digits, spaces and hyphens of a US ZIP as typed (full-width digits made ASCII), trimmed."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.strip()

@@ -107,21 +107,22 @@ def _desc_alternative(desc: PhoneNumberDesc | None) -> str | None:
 
 def _compile(metadata: PhoneMetadata, only_region: bool) -> Region:
     general = metadata.general_desc
-    lengths = sorted(n for n in general.possible_length if n > 0)
+    general_pattern = general.national_number_pattern if general is not None else None
+    lengths = sorted(n for n in general.possible_length if n > 0) if general is not None else []
     alternatives = list(dict.fromkeys(a for a in (_desc_alternative(getattr(metadata, n)) for n in TYPE_DESCS) if a))
     npp = metadata.national_prefix_for_parsing
     valid = _NEVER
-    if alternatives and general.national_number_pattern:
+    if alternatives and general_pattern:
         general_test = _desc_alternative(general) or ""
         valid = re.compile(f"(?={general_test}\\Z)(?:{'|'.join(alternatives)})")
     return Region(
         code=metadata.id,
         country_code=str(metadata.country_code),
-        general=re.compile(general.national_number_pattern) if general.national_number_pattern else None,
+        general=re.compile(general_pattern) if general_pattern else None,
         lengths=frozenset(lengths),
         min_length=lengths[0] if lengths else 0,
         max_length=lengths[-1] if lengths else MAX_NSN,
-        local_only=frozenset(general.possible_length_local_only),
+        local_only=frozenset(general.possible_length_local_only) if general is not None else frozenset(),
         valid=valid,
         is_main=bool(metadata.main_country_for_code) or only_region,
         leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
@@ -139,7 +140,7 @@ def region(code: str) -> Region | None:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(code, None)
     if metadata is None:
         return None
-    only = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())) == 1
+    only = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code or 0, ())) == 1
     return _compile(metadata, only)
 
 
@@ -175,6 +176,16 @@ def has_known_code(digits: str) -> bool:
 CODES: dict[str, CallingCode] = {}
 
 
+def _main_first(code: CallingCode) -> Callable[[str], object]:
+    """The main region's pattern first (most +1 numbers are US numbers), then the full walk."""
+    main, check = code.regions[0].valid.fullmatch, code.check
+
+    def valid(nsn: str) -> bool:
+        return main(nsn) is not None or check(nsn)
+
+    return valid
+
+
 def calling_code(code: str) -> CallingCode:
     """The regions of a geographic calling code (a key of :func:`geographic_codes`), compiled once."""
     found = CODES.get(code)
@@ -189,6 +200,6 @@ def calling_code(code: str) -> CallingCode:
         dispatcher = re.compile("|".join(leading)) if leading else None
         found = CallingCode(regions, head, dispatcher, regions[0].valid.fullmatch)
         if len(regions) > 1:
-            found = CallingCode(regions, head, dispatcher, found.check)
+            found = CallingCode(regions, head, dispatcher, _main_first(found) if head else found.check)
         CODES[code] = found
     return found

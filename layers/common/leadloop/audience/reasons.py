@@ -67,10 +67,6 @@ class Normalized(NamedTuple):
     reason: str | None = None
 
 
-def ok(value: str) -> Normalized:
-    return Normalized(value, None)
-
-
 def fail(reason: Reason) -> Normalized:
     """A valueless result; the reason is stored as its plain string so callers see ``"empty"``, not an enum."""
     return Normalized(None, reason.value)

@@ -4,14 +4,16 @@ Every normalizer receives text that went through :func:`prepare`: a ``str`` that
 NFC-composed (so a decomposed "José" equals the composed one), free of control and invisible
 format characters (zero-width spaces, BOMs, soft hyphens, lone surrogates), with Unicode spaces
 turned into plain spaces and the ends trimmed. Numbers are accepted because spreadsheets turn
-phones, ZIPs and ids into numbers (``94025.0`` is ``"94025"``). Anything else is refused with a
-reason instead of an exception.
+phones, ZIPs and ids into numbers (``94025.0`` is ``"94025"``), and the same number exported as
+text (``"94025.0"``) reads the same way. Anything else is refused with a reason instead of an
+exception.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -32,7 +34,8 @@ _LATIN_EXTRA = str.maketrans(
      "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "ħ": "h", "Ħ": "h", "ŋ": "n", "Ŋ": "n"}
 )  # fmt: skip
 _NOT_ASCII_LOWER = {i: None for i in range(128) if not ("a" <= chr(i) <= "z")}
-_NOT_ASCII_DIGIT = {i: None for i in range(128) if not ("0" <= chr(i) <= "9")}
+# An integer a spreadsheet or dataframe wrote as a float: "15559876543.0", "1987.0".
+FLOAT_INTEGER = re.compile(r"(\+?[0-9]+)\.0+")
 # Python refuses str() of ints above 4300 digits; nothing that long is a value anyway.
 _MAX_INT_BITS = MAX_INPUT_CHARS * 4
 
@@ -105,6 +108,8 @@ def prepare(value: object, *, placeholders: bool = True) -> str | Normalized:
         return EMPTY
     if placeholders and len(text) <= 9 and text.lower() in PLACEHOLDERS:
         return EMPTY
+    if text[-1] == "0" and (integer := FLOAT_INTEGER.fullmatch(text)) is not None:
+        return integer.group(1)
     return text
 
 
@@ -118,11 +123,3 @@ def ascii_letters(text: str) -> str:
         text = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
         text = "".join(ch for ch in text if ch.isascii())
     return text.lower().translate(_NOT_ASCII_LOWER)
-
-
-def ascii_digits(text: str) -> str:
-    """The ASCII digits of ``text`` (other scripts' digits mapped to ASCII first)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-        text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
-    return text.translate(_NOT_ASCII_DIGIT)
