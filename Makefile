@@ -207,9 +207,17 @@ checkov: $(CHECKOV_STAMP)
 	$(call local,$(CHECKOV_VENV)/bin/checkov --file $(TEMPLATE) --framework cloudformation --skip-download --compact --quiet)
 
 # --------------------------------------------------------------------------- build and deploy
+# Data the layer never reads (geocoder/carrier tables, translations): see infra/layer-trim.txt.
+define trim-layer
+@grep -v '^#' infra/layer-trim.txt | while read -r path; do \
+  [ -n "$$path" ] && rm -rf "$(BUILD_DIR)/CommonLayer/python/$$path"; done; true
+@echo "+ CommonLayer trimmed to $$(du -sh $(BUILD_DIR)/CommonLayer | cut -f1)"
+endef
+
 build: $(SAM_STAMP)
 	$(need-py313)
 	$(call local,$(SAM_PATH) $(SAM_VENV)/bin/sam build -t $(TEMPLATE) --build-dir $(BUILD_DIR) --cached --parallel)
+	$(trim-layer)
 	@# The functions run on arm64: fail if any native library in the build is for another machine.
 	@$(SAM_VENV)/bin/python -c "$$CHECK_ARM64" $(BUILD_DIR)
 
@@ -219,6 +227,7 @@ deploy: $(SAM_STAMP)
 	$(need-py313)
 	@case "$(STAGE)" in dev|prod) ;; *) echo "error: STAGE must be dev or prod" >&2; exit 1;; esac
 	$(SAM_PATH) $(SAM_VENV)/bin/sam build --config-env $(SAM_CONFIG_ENV)
+	$(trim-layer)
 	@$(SAM_VENV)/bin/python -c "$$CHECK_ARM64" $(BUILD_DIR)
 	$(SAM_VENV)/bin/sam deploy --config-env $(SAM_CONFIG_ENV) $(if $(GUIDED),--guided)
 
