@@ -8,16 +8,12 @@ something to call Meta with.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from leadloop.config_source import load_json_document
 
 PLACEHOLDER = "REPLACE_ME"
-
-
-class ConfigurationError(RuntimeError):
-    """The stack is not configured well enough to do its job (an operator must act)."""
 
 
 class MetaCredentials(BaseModel):
@@ -44,14 +40,8 @@ class MetaCredentials(BaseModel):
 
 
 def load_credentials(secret_arn: str, *, max_age: int = 300) -> MetaCredentials:
-    try:
-        raw: Any = parameters.get_secret(secret_arn, transform="json", max_age=max_age)
-    except parameters.exceptions.GetParameterError as exc:
-        raise ConfigurationError(f"cannot read the Meta secret: {type(exc.__cause__ or exc).__name__}") from None
-    except parameters.exceptions.TransformParameterError:
-        raise ConfigurationError("the Meta secret is not a JSON object") from None
-    try:
-        return MetaCredentials.model_validate(raw)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
-        raise ConfigurationError(f"the Meta secret is incomplete: {fields}") from None
+    return load_json_document(
+        MetaCredentials,
+        "the Meta secret",
+        lambda: parameters.get_secret(secret_arn, transform="json", max_age=max_age),
+    )

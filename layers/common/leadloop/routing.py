@@ -6,12 +6,12 @@ Stored as JSON in the SSM parameter ``RoutingParameter`` and read through Powert
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leadloop.credentials import ConfigurationError
+from leadloop.config_source import load_json_document
 
 _Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
 
@@ -62,13 +62,8 @@ class Routing(BaseModel):
 
 
 def load_routing(parameter_name: str, *, max_age: int = 60) -> Routing:
-    try:
-        raw: Any = parameters.get_parameter(parameter_name, transform="json", max_age=max_age)
-    except parameters.exceptions.GetParameterError as exc:
-        raise ConfigurationError(f"cannot read the routing parameter: {type(exc.__cause__ or exc).__name__}") from None
-    except parameters.exceptions.TransformParameterError:
-        raise ConfigurationError("the routing parameter is not JSON") from None
-    try:
-        return Routing.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigurationError(f"the routing parameter is invalid: {exc.error_count()} error(s)") from None
+    return load_json_document(
+        Routing,
+        "the routing parameter",
+        lambda: parameters.get_parameter(parameter_name, transform="json", max_age=max_age),
+    )

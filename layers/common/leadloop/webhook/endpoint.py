@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from leadloop.capture.service import CaptureDeps, capture
-from leadloop.credentials import ConfigurationError, MetaCredentials
+from leadloop.config_source import ConfigurationError
+from leadloop.credentials import MetaCredentials
 from leadloop.leads.store import StoreError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import QueueError
