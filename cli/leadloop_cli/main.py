@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.demo",
     "leadloop_cli.commands.backfill",
     "leadloop_cli.commands.hash",
+    "leadloop_cli.commands.dlq",
 ]
 
 

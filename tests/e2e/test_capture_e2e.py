@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -110,3 +111,33 @@ def test_webhook_http_contract(stack: StackClient):
         == 403
     )
     assert requests.post(stack.webhook_url, data=b'{"object":"page","entry":[]}', timeout=10).status_code == 401
+
+
+def test_dlq_replay_brings_a_parked_lead_back(stack: StackClient):
+    # Given a lead parked in FetchRetryDLQ after its attempts ran out (its webhook never came)
+    lead_id = stack.create_lead(person(3001), deliver=False)
+    parked = {
+        "v": 1,
+        "leadgen_id": lead_id,
+        "page_id": stack.seed["page_id"],
+        "form_id": stack.seed["form_id"],
+        "attempts": 8,
+        "reason": "graph error code=2: down",
+    }
+    stack.aws("sqs").send_message(QueueUrl=stack.resources["FetchRetryDLQ"], MessageBody=json.dumps(parked))
+    state_dir = str(Path(stack.info["state_file"]).parent)
+    env = os.environ | {"LEADLOOP_STATE_DIR": state_dir}
+    # When the operator replays the DLQ
+    result = subprocess.run(
+        [sys.executable, "-m", "leadloop_cli.main", "dlq", "replay", "FetchRetryDLQ", "--local"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    # Then it reports the move and the retry consumer stores the lead
+    assert result.returncode == 0, result.stderr
+    assert "moved 1 message" in result.stdout
+    assert stack.wait_for_fetched([lead_id], timeout=60)[lead_id]["status"] == "FETCHED"
+    assert stack.queue_depth("FetchRetryDLQ") == 0
