@@ -362,4 +362,4 @@ def test_lead_hasher_reads_the_leads_stream_with_bisection_and_a_failure_queue(t
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert template.target(props["DestinationConfig"]["OnFailure"]["Destination"]) == "LeadHasherFailureDLQ"
     patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
-    assert {p["eventName"][0] for p in patterns} == {"INSERT", "REMOVE"}
+    assert {p["eventName"][0] for p in patterns} == {"INSERT", "REMOVE", "MODIFY"}

@@ -130,3 +130,31 @@ def test_a_lead_without_any_identifier_sends_nothing(env: Env):
     capture(env, answers=[{"name": "favourite_colour", "values": ["blue"]}])
     env.use_function("LeadHasherFunction").handler(stream_event(env), FakeContext())
     assert audience_messages(env) == []
+
+
+def test_a_forgotten_lead_sends_removes_and_never_comes_back(env: Env):
+    from leadloop.leads.store import LeadStore
+
+    lead_id = capture(env)
+    store = LeadStore(env.client("dynamodb"), env.resource("LeadsTable"), retention_days=30)
+    store.forget(lead_id, now=1_800_000_000)
+    # Then the tombstone holds no answers
+    tomb = env.lead(lead_id)
+    assert tomb["status"] == "FORGOTTEN" and "field_data" not in tomb
+    # And the hasher turns the forgetting into a remove row from the old image
+    env.use_function("LeadHasherFunction").handler(stream_event(env), FakeContext())
+    ops = [(m["op"], m["lead_id"]) for m in audience_messages(env)]
+    assert ("remove", lead_id) in ops
+    # And neither a redelivered webhook nor a backfill brings the answers back
+    fetch = env.use_function("LeadFetchFunction")
+    body = webhook_body(lead_id)
+    assert (
+        fetch.handler(api_event("POST", body=body, headers={"X-Hub-Signature-256": sign(body)}), FakeContext())[
+            "statusCode"
+        ]
+        == 200
+    )
+    env.use_function("BackfillFunction").handler(
+        {"form_ids": [FORM_ID], "since": "2026-01-01T00:00:00Z"}, FakeContext(300)
+    )
+    assert env.lead(lead_id)["status"] == "FORGOTTEN" and "field_data" not in env.lead(lead_id)

@@ -88,3 +88,9 @@ def test_ldu_gives_california_codes_only_to_californians():
     assert abroad["DATA_PROCESSING_OPTIONS_STATE"] == "0"
     unknown = with_ldu({}, None)
     assert unknown["DATA_PROCESSING_OPTIONS_COUNTRY"] == "0"
+
+
+def test_a_forgotten_lead_is_removed_from_its_old_image():
+    fetched = {"status": "FETCHED", "leadgen_id": "1", "field_data": [{"name": "email", "values": ["a@b.co"]}]}
+    change = classify("MODIFY", {"status": "FORGOTTEN", "leadgen_id": "1"}, fetched, None)
+    assert change is not None and change.op == "remove" and change.image is fetched

@@ -53,7 +53,7 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
     report = CaptureReport(notified=len(notes))
     now = int(deps.clock())
     recorded = deps.store.record_notifications(notes, now=now)
-    fetched_already = {r.leadgen_id for r in recorded if r.status is LeadStatus.FETCHED}
+    fetched_already = {r.leadgen_id for r in recorded if r.status.settled}
     report.already_stored = len(fetched_already)
     to_fetch = [n for n in notes if n.leadgen_id not in fetched_already]
 
@@ -109,7 +109,7 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
     parked in the DLQ with the last reason.
     """
     statuses = deps.store.statuses(r.message.leadgen_id for r in received)
-    pending = [r for r in received if statuses.get(r.message.leadgen_id) is not LeadStatus.FETCHED]
+    pending = [r for r in received if not (statuses.get(r.message.leadgen_id) or LeadStatus.PENDING).settled]
     failed: set[str] = set()
     parked: list[tuple[ReceivedRetry, FetchRetryMessage]] = []
     notes = [r.message.notification() for r in pending]

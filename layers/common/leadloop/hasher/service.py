@@ -2,7 +2,8 @@
 
 Which changes count:
 * a lead becoming ``FETCHED`` (INSERT, or MODIFY from another status) → ``add`` rows;
-* a ``FETCHED`` lead deleted by a person or by ``leadloop forget`` → ``remove`` rows;
+* a ``FETCHED`` lead deleted by a person, or turned into a ``FORGOTTEN`` tombstone by
+  ``leadloop forget`` → ``remove`` rows (from the old image, the last one holding the answers);
 * a deletion by DynamoDB's TTL (``userIdentity`` type ``Service``, principal
   ``dynamodb.amazonaws.com``) is retention, not a request to forget: no rows.
 Everything else (stubs, counters, retries) is skipped; the template's filter drops most of it
@@ -27,6 +28,7 @@ from leadloop.queues import MessageQueue, OutgoingMessage
 from leadloop.routing import FormRoute, Routing
 
 FETCHED = "FETCHED"
+FORGOTTEN = "FORGOTTEN"
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 #: The schema of lead-fed audiences unless a form's route sets its own. Meta locks an audience's
@@ -62,6 +64,8 @@ def classify(
     old_status = (old_image or {}).get("status")
     if event_name in {"INSERT", "MODIFY"} and new_status == FETCHED and old_status != FETCHED:
         return LeadChange("add", new_image or {})
+    if event_name == "MODIFY" and old_status == FETCHED and new_status == FORGOTTEN:
+        return LeadChange("remove", old_image or {})
     if event_name == "REMOVE" and old_status == FETCHED:
         identity = user_identity or {}
         if identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL:

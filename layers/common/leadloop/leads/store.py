@@ -6,7 +6,9 @@ and overlapping backfills are harmless:
 * a notification creates a ``PENDING`` stub, or leaves an existing item as it is
   (``if_not_exists`` on every field), so a ``FETCHED`` lead is never replaced by a stub;
 * a fetched lead is written only while the item is not ``FETCHED`` yet, so it lands once
-  (one stream event downstream) whichever path (webhook, retry, backfill) gets there first.
+  (one stream event downstream) whichever path (webhook, retry, backfill) gets there first;
+* a forgotten person's lead becomes a ``FORGOTTEN`` tombstone (id and dates, no answers) that no
+  later webhook, retry or backfill can turn back into a stored lead.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class LeadStatus(StrEnum):
     PENDING = "PENDING"
     FETCHED = "FETCHED"
     FAILED = "FAILED"
+    FORGOTTEN = "FORGOTTEN"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to fetch: stored, or forgotten on request."""
+        return self in (LeadStatus.FETCHED, LeadStatus.FORGOTTEN)
 
 
 class LeadSource(StrEnum):
@@ -123,12 +131,46 @@ class LeadStore:
                 update=f"SET {', '.join(sets)} REMOVE #last_error",
                 names={f"#{k}": k for k in (*present, *first_only, "fetch_attempts", "last_error")},
                 values={f":{k}": v for k, v in (present | first_only).items()} | {":zero": 0, ":one": 1},
-                condition="attribute_not_exists(leadgen_id) OR #status <> :fetched",
-                extra_values={":fetched": LeadStatus.FETCHED.value},
+                condition="attribute_not_exists(leadgen_id) OR NOT (#status IN (:fetched, :forgotten))",
+                extra_values={":fetched": LeadStatus.FETCHED.value, ":forgotten": LeadStatus.FORGOTTEN.value},
             )
         except _ConditionFailed:
             return False
         return True
+
+    def forget(self, leadgen_id: str, *, now: int) -> None:
+        """Replace the lead with a tombstone: the answers are gone and cannot come back."""
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    "leadgen_id": {"S": leadgen_id},
+                    "status": {"S": LeadStatus.FORGOTTEN.value},
+                    "forgotten_at": {"N": str(now)},
+                    "expires_at": {"N": str(now + self._retention)},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"forgetting lead {leadgen_id} failed: {_error_code(exc)}") from None
+
+    def scan_fetched(self) -> Iterable[dict[str, Any]]:
+        """Every stored lead with its answers (operator tools only: a full table read)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "#s = :fetched",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":fetched": {"S": LeadStatus.FETCHED.value}},
+        }
+        while True:
+            try:
+                answer = self._ddb.scan(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise StoreError(f"scanning leads failed: {_error_code(exc)}") from None
+            for item in answer.get("Items", []):
+                yield {k: _deserializer.deserialize(v) for k, v in item.items()}
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def note_fetch_failure(self, leadgen_id: str, reason: str, *, failed: bool, now: int) -> None:
         """Count a failed attempt (and mark the lead FAILED when it is parked in the DLQ)."""
@@ -144,8 +186,8 @@ class LeadStore:
                 update=f"SET {', '.join(sets)} ADD #fetch_attempts :one",
                 names=names | {"#fetch_attempts": "fetch_attempts"},
                 values=values | {":one": 1},
-                condition="attribute_exists(leadgen_id) AND #status <> :fetched",
-                extra_values={":fetched": LeadStatus.FETCHED.value},
+                condition="attribute_exists(leadgen_id) AND NOT (#status IN (:fetched, :forgotten))",
+                extra_values={":fetched": LeadStatus.FETCHED.value, ":forgotten": LeadStatus.FORGOTTEN.value},
             )
         except _ConditionFailed:
             return
