@@ -22,6 +22,8 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.backfill",
     "leadloop_cli.commands.hash",
     "leadloop_cli.commands.dlq",
+    "leadloop_cli.commands.audience",
+    "leadloop_cli.commands.forget",
 ]
 
 

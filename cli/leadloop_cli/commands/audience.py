@@ -1,0 +1,87 @@
+"""``leadloop audience create|status``: make a customer-file audience, and see how one is doing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from leadloop.graph import GraphError
+from leadloop_cli.commands import CommandError, subcommand_group
+from leadloop_cli.stackconfig import StackConfig
+from leadloop_cli.target import TargetError, add_target_arguments, resolve_target
+
+SOURCES = ("USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY", "BOTH_USER_AND_PARTNER_PROVIDED")
+STATUS_FIELDS = (
+    "id,name,subtype,customer_file_source,operation_status,delivery_status,data_source,"
+    "approximate_count_lower_bound,approximate_count_upper_bound,time_updated"
+)
+
+
+def register(subparsers: Any) -> None:
+    group = subcommand_group(subparsers, "audience", "Create and inspect Meta customer-file audiences.")
+    create = group.add_parser("create", help="create an empty customer-file (CUSTOM) audience")
+    create.add_argument("--account", required=True, help="ad account id (act_123 or 123)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--description", default="")
+    create.add_argument("--source", choices=SOURCES, default="USER_PROVIDED_ONLY", help="customer_file_source")
+    add_target_arguments(create)
+    create.set_defaults(handler=run_create)
+
+    status = group.add_parser("status", help="size, operation status and recent upload sessions")
+    status.add_argument("audience_id")
+    status.add_argument("--json", action="store_true")
+    add_target_arguments(status)
+    status.set_defaults(handler=run_status)
+
+
+def _config(args: argparse.Namespace) -> StackConfig:
+    try:
+        return StackConfig.load(resolve_target(args))
+    except TargetError as exc:
+        raise CommandError(f"audience: {exc}") from None
+
+
+def run_create(args: argparse.Namespace) -> int:
+    account = args.account if args.account.startswith("act_") else f"act_{args.account}"
+    if not account[4:].isdigit():
+        raise CommandError("audience: --account must look like act_123")
+    graph = _config(args).graph()
+    form = {"name": args.name, "subtype": "CUSTOM", "customer_file_source": args.source}
+    if args.description:
+        form["description"] = args.description
+    try:
+        answer = graph.post(f"{account}/customaudiences", form)
+    except GraphError as exc:
+        raise CommandError(f"audience create: {exc.describe()}") from None
+    print(answer.data["id"])
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    if not args.audience_id.isdigit():
+        raise CommandError("audience status: the audience id is a number")
+    graph = _config(args).graph()
+    try:
+        audience = graph.get(args.audience_id, {"fields": STATUS_FIELDS}).data
+        sessions = graph.get(f"{args.audience_id}/sessions").data.get("data", [])
+    except GraphError as exc:
+        raise CommandError(f"audience status: {exc.describe()}") from None
+    if args.json:
+        print(json.dumps({"audience": audience, "sessions": sessions}, indent=2))
+        return 0
+    status = audience.get("operation_status") or {}
+    print(f"audience {audience.get('id')} {audience.get('name')!r} ({audience.get('subtype')})")
+    print(
+        f"  size           {audience.get('approximate_count_lower_bound')}"
+        f" - {audience.get('approximate_count_upper_bound')}"
+    )
+    print(f"  operation      {status.get('code')} {status.get('description', '')}")
+    delivery = audience.get("delivery_status") or {}
+    print(f"  delivery       {delivery.get('code')} {delivery.get('description', '')}")
+    for session in sessions[:5]:
+        print(
+            f"  session {session.get('session_id')}: {session.get('stage')}, received {session.get('num_received')},"
+            f" invalid {session.get('num_invalid_entries')}, matched {session.get('num_matched')}"
+        )
+    return 0
