@@ -47,15 +47,19 @@ class Target:
         return _lookup(self, logical_id)
 
 
+def local_target(info: dict[str, Any]) -> Target:
+    """A target for a local stack described by its ``dev up --json`` document."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=str(info["region"])
+    )
+    return Target(session, endpoint_url=str(info["aws_endpoint_url"]), resources=dict(info["resources"]))
+
+
 def resolve_target(args: argparse.Namespace) -> Target:
     if args.local:
         from leadloop_cli.statefile import load_local_target
 
-        info = load_local_target()
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=str(info["region"])
-        )
-        return Target(session, endpoint_url=str(info["aws_endpoint_url"]), resources=dict(info["resources"]))
+        return local_target(dict(load_local_target()))
     session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
     return Target(session, stack_name=args.stack_name)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.audience import hash_record
@@ -44,49 +45,61 @@ def _rows(emails: list[str], phones: list[str], country: str | None) -> list[lis
     return [row for row in rows if any(row)]
 
 
+@dataclass
+class ForgetReport:
+    audiences: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    leads_forgotten: int = 0
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.email and not args.phone:
         raise CommandError("forget: give --email and/or --phone")
     if args.everywhere and not (args.account or "").removeprefix("act_").isdigit():
         raise CommandError("forget: --everywhere needs --account act_ID")
-    rows = _rows(args.email, args.phone, args.country)
-    if len(rows) != len(args.email) + len(args.phone):
-        raise CommandError("forget: an email or phone is not valid after normalization (nothing was sent)")
     try:
         config = StackConfig.load(resolve_target(args))
     except TargetError as exc:
         raise CommandError(f"forget: {exc}") from None
+    report = forget_person(
+        config, args.email, args.phone, country=args.country, account=args.account if args.everywhere else None
+    )
+    for audience_id in report.audiences:
+        print(f"{audience_id}: removal sent")
+    print(f"leads forgotten: {report.leads_forgotten}")
+    if report.failures:
+        raise CommandError("forget: some removals failed: " + "; ".join(report.failures))
+    return 0
+
+
+def forget_person(
+    config: StackConfig, emails: list[str], phones: list[str], *, country: str | None, account: str | None
+) -> ForgetReport:
+    """Send the removals, then tombstone the person's leads; identifiers never leave as text."""
+    rows = _rows(emails, phones, country)
+    if len(rows) != len(emails) + len(phones):
+        raise CommandError("forget: an email or phone is not valid after normalization (nothing was sent)")
     routing = config.routing()
     graph = config.graph()
     payload = json.dumps({"schema": SCHEMA, "data": rows, "is_raw": True})
-    failures: list[str] = []
-    audiences = sorted({a for route in routing.forms for a in route.audience_ids})
-    for audience_id in audiences:
+    report = ForgetReport()
+    targets = [f"{a}/users" for a in sorted({a for route in routing.forms for a in route.audience_ids})]
+    if account:
+        targets.append(f"{account if account.startswith('act_') else 'act_' + account}/usersofanyaudience")
+    for path in targets:
         try:
-            graph.delete(f"{audience_id}/users", {"payload": payload})
-            print(f"audience {audience_id}: removal sent")
+            graph.delete(path, {"payload": payload})
+            report.audiences.append(path.split("/")[0])
         except GraphError as exc:
-            failures.append(f"audience {audience_id}: {exc.describe()}")
-    if args.everywhere:
-        account = args.account if args.account.startswith("act_") else f"act_{args.account}"
-        try:
-            graph.delete(f"{account}/usersofanyaudience", {"payload": payload})
-            print(f"{account}: removal from every audience sent")
-        except GraphError as exc:
-            failures.append(f"{account}: {exc.describe()}")
+            report.failures.append(f"{path.split('/')[0]}: {exc.describe()}")
 
     wanted = {cell for row in rows for cell in row if cell}
     store = config.lead_store()
-    forgotten = 0
     for lead in store.scan_fetched():
         route = routing.form(str(lead.get("form_id") or ""))
         record = lead_record(lead.get("field_data") or [], route.field_map if route else None)
-        country = args.country or (route.default_country if route else None)
-        hashed = set(hash_record(record, SCHEMA, default_country=country))
-        if hashed & wanted:
+        hint = country or (route.default_country if route else None)
+        if set(hash_record(record, SCHEMA, default_country=hint)) & wanted:
             store.forget(str(lead["leadgen_id"]), now=int(time.time()))
-            forgotten += 1
-    print(f"leads forgotten: {forgotten}")
-    if failures:
-        raise CommandError("forget: some removals failed: " + "; ".join(failures))
-    return 0
+            report.leads_forgotten += 1
+    return report

@@ -86,15 +86,62 @@ class Lead:
 
 
 @dataclass
+class UploadSession:
+    """One ``/users`` upload session of an audience (Meta's ``CustomAudienceSession``).
+
+    ``num_matched`` stays ``-1`` while the session is open; the simulator counts every valid row
+    as matched once it is processed.
+    """
+
+    session_id: str
+    op: str
+    start_time: int
+    stage: str = "uploading"
+    num_received: int = 0
+    num_valid: int = 0
+    num_invalid_entries: int = 0
+    batches: int = 0
+    end_time: int = 0
+
+    def render(self) -> dict[str, str]:
+        """The Graph shape: every value a string, as Meta sends it."""
+        processed = self.stage == "processed"
+        return {
+            "session_id": self.session_id,
+            "stage": self.stage,
+            "num_received": str(self.num_received),
+            "num_matched": str(self.num_valid if processed else -1),
+            "num_invalid_entries": str(self.num_invalid_entries),
+            "progress": "100" if processed else "0",
+            "start_time": str(self.start_time),
+            "end_time": str(self.end_time),
+        }
+
+
+@dataclass
 class Audience:
-    """A customer-file Custom Audience (minimal until the audience endpoints land)."""
+    """A customer-file Custom Audience.
+
+    ``members`` rows are aligned with ``schema`` (the union of the keys uploaded so far, in order
+    of first use; older rows are padded with ``""`` when a later upload brings a new key).
+    ``data_source_sub_type`` is ``None`` until the first add fixes it (``MULTI_HASHES`` or
+    ``HASHES``).
+    """
 
     id: str
     account_id: str
     name: str
-    members: list[list[str]] = field(default_factory=list)
+    members: list[list[Any]] = field(default_factory=list)
     operation_status: dict[str, Any] = field(default_factory=lambda: {"code": 200, "description": "Normal"})
-    sessions: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[UploadSession] = field(default_factory=list)
+    schema: list[str] = field(default_factory=list)
+    subtype: str = "CUSTOM"
+    description: str = ""
+    customer_file_source: str | None = None
+    data_source_sub_type: str | None = None
+    time_created: int = 0
+    time_updated: int = 0
+    member_keys: set[str] = field(default_factory=set, repr=False)
 
 
 @dataclass(frozen=True)

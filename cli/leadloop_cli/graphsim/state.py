@@ -67,6 +67,10 @@ class SimState:
         self._subscription: Subscription | None = None
         self._seq = itertools.count(1)
         self._id_rng = random.Random(config.seed)
+        # Separate stream so audience/session ids never shift the (seeded) lead ids.
+        self._audience_rng = random.Random(f"audiences-{config.seed}")
+        self._account_grants: dict[str, set[str]] = {}
+        self._any_sessions: dict[tuple[str, str], list[int]] = {}
 
     # -- registry -------------------------------------------------------------------------------
 
@@ -96,23 +100,85 @@ class SimState:
             self._form_leads.setdefault(form_id, [])
             return form
 
-    def add_ad_account(self, account_id: str) -> str:
-        """Register an ad account; returns its normalized ``act_<digits>`` id."""
+    def add_ad_account(self, account_id: str, token: str | None = None) -> str:
+        """Register an ad account; returns its normalized ``act_<digits>`` id.
+
+        ``token`` (a Page, user or system-user token, known yet or not) may then manage the
+        account's audiences; without one, every token known at this moment (Page and user tokens)
+        is granted it, which is what the single-tenant local stack wants.
+        """
         normalized = normalize_account_id(account_id)
         with self.lock:
             self._accounts.add(normalized)
+            tokens = [token] if token else [p.access_token for p in self._pages.values()] + list(self._user_tokens)
+            for granted in tokens:
+                self._account_grants.setdefault(granted, set()).add(normalized)
         return normalized
 
-    def add_audience(self, audience_id: str, account_id: str, name: str | None = None) -> Audience:
-        """Register an empty Custom Audience under a known ad account."""
-        audience_id = _nonempty("audience_id", audience_id)
+    def has_account(self, account_id: str) -> bool:
+        """Whether the (normalized) ad account is registered."""
+        with self.lock:
+            return account_id in self._accounts
+
+    def add_audience(
+        self,
+        audience_id: str | None,
+        account_id: str,
+        name: str | None = None,
+        *,
+        description: str = "",
+        customer_file_source: str | None = None,
+    ) -> Audience:
+        """Register an empty Custom Audience under a known ad account (``None`` id → a new Meta-like id)."""
         normalized = normalize_account_id(account_id)
         with self.lock:
             if normalized not in self._accounts:
                 raise ValueError(f"unknown ad account {normalized!r}; add it first")
-            audience = Audience(id=audience_id, account_id=normalized, name=name or f"Sim audience {audience_id}")
+            audience_id = self._new_audience_id() if audience_id is None else _nonempty("audience_id", audience_id)
+            now = self.clock.now()
+            audience = Audience(
+                id=audience_id,
+                account_id=normalized,
+                name=name or f"Sim audience {audience_id}",
+                description=description,
+                customer_file_source=customer_file_source,
+                time_created=now,
+                time_updated=now,
+            )
             self._audiences[audience_id] = audience
             return audience
+
+    def _new_audience_id(self) -> str:
+        while True:
+            candidate = str(self._audience_rng.randrange(23_800_000_000_000_000, 23_900_000_000_000_000))
+            if candidate not in self._audiences:
+                return candidate
+
+    def new_session_id(self) -> str:
+        """A Meta-like int64 session id for uploads sent without ``session``."""
+        with self.lock:
+            return str(self._audience_rng.randrange(10**17, 2**63 - 1))
+
+    def account_audiences(self, account_id: str) -> list[Audience]:
+        """The ad account's audiences, oldest first."""
+        with self.lock:
+            return [a for a in self._audiences.values() if a.account_id == account_id]
+
+    def set_audience_status(self, audience_id: str, code: int, description: str) -> Audience:
+        """Set ``operation_status`` (e.g. 471 flagged, 414 replace in progress); ``KeyError`` if unknown."""
+        with self.lock:
+            audience = self._audiences[audience_id]
+            audience.operation_status = {"code": code, "description": description}
+            audience.time_updated = self.clock.now()
+            return audience
+
+    def count_any_session(self, account_id: str, session_id: str, received: int, invalid: int) -> tuple[int, int]:
+        """Cumulative (received, invalid) of one ``usersofanyaudience`` session."""
+        with self.lock:
+            totals = self._any_sessions.setdefault((account_id, session_id), [0, 0])
+            totals[0] += received
+            totals[1] += invalid
+            return totals[0], totals[1]
 
     def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
         """Register a user/system-user token that may read the given Pages and ad accounts."""
@@ -134,10 +200,14 @@ class SimState:
         with self.lock:
             if token == self.app_token():
                 return TokenGrant(kind=TokenKind.APP)
+            extra_accounts = frozenset(self._account_grants.get(token, ()))
             for page in self._pages.values():
                 if page.access_token == token:
-                    return TokenGrant(kind=TokenKind.PAGE, page_ids=frozenset({page.id}))
-            return self._user_tokens.get(token)
+                    return TokenGrant(kind=TokenKind.PAGE, page_ids=frozenset({page.id}), account_ids=extra_accounts)
+            user = self._user_tokens.get(token)
+            if user is None:
+                return None
+            return replace(user, account_ids=user.account_ids | extra_accounts)
 
     def page(self, page_id: str) -> Page | None:
         """A Page by id."""
