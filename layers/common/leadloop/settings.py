@@ -58,6 +58,18 @@ class LeadHasherSettings(CommonSettings):
     audience_queue_url: _Name = Field(alias="AUDIENCE_QUEUE_URL")
 
 
+class AudienceUploaderSettings(CommonSettings):
+    """AudienceUploaderFunction: AudienceQueue to Meta's ``/{audience_id}/users``."""
+
+    audience_queue_url: _Name = Field(alias="AUDIENCE_QUEUE_URL")
+    audience_dlq_url: _Name = Field(alias="AUDIENCE_DLQ_URL")
+    #: Receives after which a kept message is re-queued fresh (below the queue's maxReceiveCount).
+    upload_max_receives: int = Field(default=8, alias="UPLOAD_MAX_RECEIVES", ge=1)
+    upload_retry_base_delay_seconds: int = Field(default=30, alias="UPLOAD_RETRY_BASE_DELAY_SECONDS", ge=0, le=900)
+    upload_max_throttle_wait_seconds: int = Field(default=3600, alias="UPLOAD_MAX_THROTTLE_WAIT_SECONDS", ge=60)
+    upload_auth_retry_delay_seconds: int = Field(default=1800, alias="UPLOAD_AUTH_RETRY_DELAY_SECONDS", ge=60)
+
+
 def load_settings[T: CommonSettings](model: type[T]) -> T:
     """Validate the environment into ``model`` once per process (fails fast with field names)."""
     cached = _cache.get(model)

@@ -105,9 +105,11 @@ def reset_caches() -> None:
     from leadloop.backfill import wiring as backfill_wiring
     from leadloop.capture import wiring as capture_wiring
     from leadloop.hasher import wiring as hasher_wiring
+    from leadloop.uploader import wiring as uploader_wiring
 
     capture_wiring.capture_deps.cache_clear()
     hasher_wiring.hasher_deps.cache_clear()
+    uploader_wiring.uploader_deps.cache_clear()
     backfill_wiring.backfill_deps.cache_clear()
     clear_settings_cache()
     leadloop_aws.reset_clients()

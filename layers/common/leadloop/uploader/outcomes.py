@@ -1,0 +1,71 @@
+"""What a call's result means for the messages whose rows it carried.
+
+Four kinds, ordered by precedence when one message's rows went out in several calls:
+``SENT`` (acknowledge) < ``DEAD`` (AudienceDLQ with the reason, acknowledge) < ``RETRY`` (backoff,
+DLQ with the reason after too many receives) < ``KEEP`` (wait; never dead-lettered: throttling,
+a broken token, a replace lock, the time budget). A retry beats a permanent error because
+re-sending the rows of a permanently failing call simply fails again and lands in the DLQ then,
+while dead-lettering a message that still has rows to retry would lose them.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass
+
+from leadloop.graph import GraphAuthError, GraphError, GraphThrottledError
+
+
+class Kind(enum.IntEnum):
+    SENT = 0
+    DEAD = 1
+    RETRY = 2
+    KEEP = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    #: Seconds to hide the message before SQS hands it back (RETRY computes its own backoff).
+    wait: int = 0
+    reason: str = ""
+    #: Stop calling Graph for the rest of the batch (Meta says continuing lengthens a block).
+    stop_calls: bool = False
+
+    def merge(self, other: Outcome) -> Outcome:
+        """The outcome of a message two calls decided (the stronger kind, the longer wait)."""
+        first, second = (self, other) if self.kind >= other.kind else (other, self)
+        if first.kind == second.kind:
+            return Outcome(first.kind, max(first.wait, second.wait), first.reason or second.reason)
+        return Outcome(first.kind, first.wait, first.reason)
+
+
+SENT = Outcome(Kind.SENT)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Waits, from the function's settings."""
+
+    retry_base_delay: int = 30
+    max_retry_delay: int = 3600
+    max_throttle_wait: int = 3600
+    auth_delay: int = 1800
+
+    def for_error(self, error: GraphError, audience_id: str) -> Outcome:
+        reason = f"audience {audience_id}: {error.describe()}"
+        if isinstance(error, GraphThrottledError):
+            wait = max(1, min(self.max_throttle_wait, int(error.retry_after)))
+            return Outcome(Kind.KEEP, wait, reason, stop_calls=True)
+        if isinstance(error, GraphAuthError):
+            # Every later call carries the same token: stop, keep everything, alert.
+            return Outcome(Kind.KEEP, self.auth_delay, reason, stop_calls=True)
+        if error.retryable:
+            return Outcome(Kind.RETRY, 0, reason)
+        return Outcome(Kind.DEAD, 0, reason)
+
+    def retry_delay(self, receive_count: int) -> int:
+        """Exponential backoff with jitter on the message's receive count."""
+        backoff = self.retry_base_delay * (2 ** max(0, min(receive_count, 20) - 1))
+        return int(min(self.max_retry_delay, backoff * random.uniform(0.8, 1.2)))

@@ -1,0 +1,124 @@
+"""Fakes for the uploader's dependencies: a scripted Graph client, queues, locks, visibility."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadloop.graph import GraphError, GraphResponse, GraphUsage
+from leadloop.queues import OutgoingMessage
+from leadloop.uploader.outcomes import Policy
+from leadloop.uploader.service import UploaderDeps
+
+SCHEMA = ["EMAIL", "PHONE"]
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def message(audience_id: str = "111", op: str = "add", rows: Sequence[Sequence[str]] | None = None, **extra: Any):
+    body = {"audience_id": audience_id, "op": op, "schema": SCHEMA, "rows": rows or [[sha("a"), ""]]} | extra
+    return body
+
+
+def record(message_id: str, body: Any, receive_count: int = 1) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"rh-{message_id}",
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:AudienceQueue",
+        "awsRegion": "us-east-1",
+    }
+
+
+@dataclass
+class FakeGraph:
+    """Answers each ``post`` from ``script`` (an error to raise, or None for success)."""
+
+    script: list[GraphError | None] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def post(self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
+        form = dict(data or {})
+        self.calls.append((path, form))
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        rows = len(json.loads(form["payload"])["data"])
+        return GraphResponse(
+            200,
+            {"audience_id": path.split("/", maxsplit=1)[0], "num_received": rows, "num_invalid_entries": 0},
+            GraphUsage(),
+        )
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [json.loads(form["payload"]) for _, form in self.calls]
+
+
+@dataclass
+class FakeLocks:
+    held: dict[str, int] = field(default_factory=dict)
+
+    def held_until(self, audience_ids: Iterable[str], now: int) -> dict[str, int]:
+        return {a: u for a, u in self.held.items() if a in set(audience_ids) and u > now}
+
+
+@dataclass
+class FakeHider:
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    def hide(self, waits: Mapping[str, int]) -> int:
+        self.hidden.update(waits)
+        return 0
+
+
+@dataclass
+class FakeQueue:
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent += list(messages)
+
+    def send_text(self, body: str, reason: str) -> None:
+        self.texts.append((body, reason))
+
+
+@dataclass
+class Rig:
+    graph: FakeGraph = field(default_factory=FakeGraph)
+    locks: FakeLocks = field(default_factory=FakeLocks)
+    hider: FakeHider = field(default_factory=FakeHider)
+    requeue: FakeQueue = field(default_factory=FakeQueue)
+    dlq: FakeQueue = field(default_factory=FakeQueue)
+    now: float = 1_800_000_000.0
+
+    def deps(self, **overrides: Any) -> UploaderDeps:
+        values: dict[str, Any] = {
+            "graph": lambda: self.graph,
+            "locks": self.locks,
+            "visibility": self.hider,
+            "requeue": self.requeue,
+            "dead_letters": self.dlq,
+            "policy": Policy(retry_base_delay=30, max_throttle_wait=3600, auth_delay=1800),
+            "max_receives": 8,
+            "clock": lambda: self.now,
+        }
+        return UploaderDeps(**(values | overrides))
+
+
+class FakeContext:
+    function_name = "utest"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:utest"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
