@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from leadloop_cli.demo.audience import run_audience_rows
 from leadloop_cli.demo.capture import person, run_capture
+from leadloop_cli.demo.members import run_members
 from leadloop_cli.stackclient import StackClient, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_capture_and_audience_rows_scenarios_pass(stack: StackClient):
+def test_the_demo_capture_and_membership_scenarios_pass(stack: StackClient):
     captured, expected = run_capture(stack)
-    rows = run_audience_rows(stack, expected)
+    rows = run_members(stack, expected)
     failed = [f"{c.name}: {c.detail}" for r in (captured, rows) for c in r.checks if not c.passed]
     assert not failed, failed
 

@@ -6,12 +6,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from leadloop_cli.demo.audience import run_audience_rows
 from leadloop_cli.demo.capture import ScenarioResult, run_capture
+from leadloop_cli.demo.members import run_members
 from leadloop_cli.stackclient import StackClient
 
 #: Shorter waits than production so the demo finishes in seconds; nothing else differs.
-DEMO_PARAMETERS = {"FetchRetryBaseDelaySeconds": "1"}
+DEMO_PARAMETERS = {"FetchRetryBaseDelaySeconds": "1", "AudienceUploadWindowSeconds": "2"}
 
 
 def run_demo(*, keep_logs: bool = False) -> bool:
@@ -26,7 +26,7 @@ def run_demo(*, keep_logs: bool = False) -> bool:
         client = StackClient(stack.describe())
         print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
         captured, expected = run_capture(client)
-        results = [captured, run_audience_rows(client, expected)]
+        results = [captured, run_members(client, expected)]
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)

@@ -12,8 +12,11 @@ Python API
     base_url = sim.start(host="127.0.0.1", port=0)      # "http://127.0.0.1:PORT", background threads
     sim.add_page(page_id, access_token)                 # a Page and its Page token
     sim.add_form(form_id, page_id, name="...")
-    sim.add_ad_account("act_123")                        # or "123"; stored as act_<digits>
-    sim.add_audience(audience_id, account_id, name="...")
+    sim.add_ad_account("act_123", token=None)            # or "123"; stored as act_<digits>; see below
+    sim.add_audience(audience_id, account_id, name="...")   # returns the id; None → a new Meta-like id
+    sim.audience(audience_id)                           # = GET /_sim/audiences/{id} (None when unknown)
+    sim.set_audience_status(audience_id, code, description="")   # operation_status (471, 414, ...)
+    sim.set_audience_budget(account_id, calls)          # custom-audience calls per rolling hour; None = formula
     sim.add_user_token(token, page_ids=[...], account_ids=[...])   # extra: user/system-user token
     sim.subscribe(callback_url, verify_token)           # Meta's verification GET; SubscriptionError
     lead_id = sim.create_lead(page_id, form_id, field_data, ad_id=None, created_time=None, deliver=False)
@@ -30,7 +33,11 @@ Graph routes (``/{version}/...``, any ``v<major>.<minor>``; unversioned paths ar
 Parameters may come from the query string, a form body or a JSON body (later wins). The token
 comes from ``Authorization: Bearer|OAuth <t>`` or ``access_token``. Token kinds: Page tokens
 (``add_page``) see their own Page; user tokens (``add_user_token``) see the Pages/ad accounts
-granted; the app token ``app_id|app_secret`` manages app subscriptions only.
+granted; the app token ``app_id|app_secret`` manages app subscriptions only. Ad accounts:
+``add_ad_account(account_id, token)`` grants ``token`` (Page, user or system-user token, known yet
+or not) the account's audiences; without ``token`` every Page and user token known *at that
+moment* gets it (the local stack registers its Page first, so its Page token manages the seeded
+account). ``add_user_token(..., account_ids=...)`` grants too.
 
 Every Graph response carries ``X-App-Usage`` (``call_count``/``total_cputime``/``total_time``,
 integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, never enforced),
@@ -54,9 +61,74 @@ integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, 
   array of ``{"field": "time_created", "operator": GREATER_THAN|GREATER_THAN_OR_EQUAL|LESS_THAN,
   "value": unix}`` ANDed; anything else → 100. Bad ``after`` cursor → 100. ``before`` /
   ``previous`` are not implemented. Each page counts once against the leadgen budget.
-- ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name``,
-  ``GET /{v}/{audience_id}?fields=id,name,account_id,subtype,operation_status,delivery_status,
-  approximate_count_lower_bound,approximate_count_upper_bound`` (token needs the ad account).
+- ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name``.
+
+Custom audiences (customer files; token needs the ad account, else 200/HTTP 403; unknown audience
+or account → 100/33). Every call below counts against the account's custom-audience budget and
+carries ``X-Ad-Account-Usage`` ``{"acc_id_util_pct" (float, 2 dp), "reset_time_duration" (s until
+the oldest counted call leaves the hour), "ads_api_access_tier"}`` and ``X-Business-Use-Case-Usage``
+``{"<account digits, no act_>": [{"type": "custom_audience", "call_count", "total_cputime",
+"total_time", "estimated_time_to_regain_access" (minutes), "ads_api_access_tier"}]}`` — on errors
+too. Budget per account per rolling hour of the virtual clock: 5000 (``development_access``,
+default) or 190000 (``standard_access``) + 40 × the account's audiences, ≤ 700000 (meta-api.md
+§4.4), unless overridden. Over it → 80003 ``OAuthException``, ``is_transient: true``, HTTP 400,
+``error_data.estimated_time_to_regain_access`` (minutes) and the headers at 100 %; refused calls
+are not counted; validation errors (100, 2650, 1713230) are.
+
+- ``POST /{v}/act_{id}/customaudiences`` ``name`` (required), ``subtype=CUSTOM`` (required; other
+  subtypes → 100), ``description``, ``customer_file_source`` (USER_PROVIDED_ONLY |
+  PARTNER_PROVIDED_ONLY | BOTH_USER_AND_PARTNER_PROVIDED, optional) → ``{"id"}`` (17-digit string).
+- ``GET /{v}/{audience_id}?fields=`` (default ``id``): id, name, account_id, subtype, description,
+  customer_file_source (when set), operation_status ``{code, description}`` (200 "Normal" unless set
+  through ``/_sim``; 410/411/412 are not derived), delivery_status (200 from 100 members, else
+  300 "too small"), approximate_count_lower_bound/_upper_bound (exact below 100 members; else
+  floored to 2 significant figures and that plus one step: 1234 → 1200/1300, 0 → 0/0),
+  data_source (``{"type": "UNKNOWN", "sub_type": "ANYTHING"}`` until the first add, then
+  ``FILE_IMPORTED`` + ``MULTI_HASHES`` or ``HASHES``; ``creation_params: "[]"``), time_created,
+  time_updated / time_content_updated (unix; last member change), retention_days (0),
+  fields_violating_integrity_policy (``["name"]`` when 471). Unknown field → 100.
+- ``POST /{v}/{audience_id}/users`` adds; ``DELETE`` or ``POST`` with ``method=DELETE`` removes.
+  ``payload`` (JSON string in a form/query, or an object in a JSON body): ``schema`` = one key
+  (``EMAIL_SHA256``→EMAIL, ``PHONE_SHA256``→PHONE, ``MOBILE_ADVERTISER_ID``→MADID, ``UID``→APPUID,
+  or any multi-key name) or an array of multi-key names (EMAIL PHONE GEN DOBY DOBM DOBD LN FN FI CT
+  ST ZIP COUNTRY MADID EXTERN_ID PAGEUID APPUID LOOKALIKE_VALUE DATA_PROCESSING_OPTIONS[_COUNTRY|
+  _STATE]); ``data`` = rows (single-key data may be flat ``["h", ...]`` or ``[["h"], ...]``);
+  ``is_raw``/``page_ids``/``app_ids`` accepted, not checked. Optional ``session`` ``{session_id
+  (positive int64, number or digit string), batch_seq (≥ 1, order not enforced), last_batch_flag,
+  estimated_num_total}``. Checks, in order: flagged (operation_status 471) → 100/1713230 "Audience
+  Upload Blocked"; structure → 100: missing payload, unknown or repeated schema key, > 10,000 rows
+  ("... At most 10000 records ..."), a row whose cell count differs from the schema, a cell of the
+  wrong type (strings; DATA_PROCESSING_OPTIONS a list of strings, _COUNTRY/_STATE ints,
+  LOOKALIKE_VALUE a number); the whole call is then refused and nothing changes. Adds only: the
+  data-format lock — the first add fixes the sub-type (``MULTI_HASHES`` for array schemas,
+  ``HASHES`` for a single key) and an add of the other kind → 2650 "(#2650) Failed to update the
+  custom audience: This audience was created from data source FILE_IMPORTED.MULTI_HASHES, which
+  does not support data source FILE_IMPORTED.HASHES_OR_USER_IDS" (or ``.HASHES`` ... ``.MULTI_HASHES``).
+  Removals accept either kind (removal by ``EXTERN_ID`` alone must work). Invalid entries (counted,
+  not applied): a row with a non-empty cell of a hashed key (EMAIL PHONE GEN DOBY DOBM DOBD LN FN
+  FI CT ST ZIP COUNTRY) that is not 64 lowercase hex characters (unlike Meta, which silently
+  accepts unhashed text; here it catches client bugs), or a row with no non-empty cell outside the
+  LDU columns. ``invalid_entry_samples`` is an object ``{"<malformed cell>": "<schema key>"}``, at
+  most 100, for this call (``{}`` when none). Answer ``{"audience_id", "session_id", "num_received",
+  "num_invalid_entries", "invalid_entry_samples"}``; the two counts are cumulative for the session
+  (a call without ``session`` is a one-batch session with a generated id).
+  Membership (applied at once; Meta takes hours): members are rows aligned with the audience's
+  schema (the union of uploaded keys, in first-use order; older rows padded with ``""``); an add
+  inserts each valid row unless an identical member exists. A removal row removes every member
+  that shares a non-empty cell of an identifying key (EMAIL, PHONE, MADID, EXTERN_ID, PAGEUID,
+  APPUID) with it — identifier-level matching, like Meta matching a person; a row without
+  identifying cells removes members equal to it on all its non-empty non-LDU cells (a shared
+  first name alone never removes anyone).
+- ``GET /{v}/{audience_id}/sessions[?session_id=]`` → ``{"data": [{session_id, stage ("uploading"
+  until a batch with last_batch_flag, then "processed"), num_received, num_matched ("-1" while
+  uploading, then the valid rows), num_invalid_entries, progress ("0"/"100"), start_time, end_time
+  ("0" while open)}]}``, newest first, every value a string.
+- ``DELETE /{v}/act_{id}/usersofanyaudience`` (or ``POST`` with ``method=DELETE``), same
+  ``payload``/``session`` → removes matching members from every audience of the account except
+  flagged (471) ones, which are skipped silently → ``{"account_id", "session_id", "num_received",
+  "num_invalid_entries", "invalid_entry_samples"}`` (counts cumulative per account + session).
+- Not implemented: listing ``GET /act_{id}/customaudiences``, ``POST``/``DELETE /{audience_id}``,
+  ``usersreplace``, asynchronous processing delays, 414 blocking ``/users``.
 - ``POST /{v}/`` (or ``POST /``) batch: ``batch`` = JSON array (form field, or a list in a JSON
   body) of ≤ 50 ``{method, relative_url, body?, name?}``; more → 100 ``GraphBatchException`` "Too
   many requests in batch message. Maximum batch size is 50". The top-level token is mandatory and
@@ -108,11 +180,17 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   verification fails); ``GET /_sim/subscriptions`` → ``{"subscription": {object, callback_url,
   fields} | null}``.
 - ``POST /_sim/pages`` ``{"page_id", "access_token", "name"?}``; ``POST /_sim/forms`` ``{"form_id",
-  "page_id", "name"?}``; ``POST /_sim/ad_accounts`` ``{"account_id"}``; ``POST /_sim/audiences``
-  ``{"audience_id", "account_id", "name"?}``; ``POST /_sim/tokens`` ``{"token", "page_ids"?,
-  "account_ids"?}``.
-- ``GET /_sim/audiences/{id}`` → ``{"id", "account_id", "name", "members": [[cell, ...]],
-  "operation_status": {"code", "description"}, "sessions": [...]}``; unknown → 404.
+  "page_id", "name"?}``; ``POST /_sim/ad_accounts`` ``{"account_id", "token"?}`` (grants as
+  ``add_ad_account``); ``POST /_sim/audiences`` ``{"account_id", "audience_id"?, "name"?,
+  "description"?, "customer_file_source"?}`` → ``{"id"}`` (new id when none given); ``POST
+  /_sim/tokens`` ``{"token", "page_ids"?, "account_ids"?}``.
+- ``GET /_sim/audiences/{id}`` → ``{"id", "account_id", "name", "schema": [key, ...], "members":
+  [[cell, ...]] (exact, aligned with schema), "operation_status": {"code", "description"},
+  "data_source": {...}, "sessions": [Graph session fields + "op": add|remove, oldest first]}``;
+  unknown → 404.
+- ``POST /_sim/audiences/{id}/status`` ``{"code", "description"?}`` sets ``operation_status``
+  (471 flagged → member edits refused with 100/1713230; other codes are only shown) →
+  ``{"id", "operation_status"}``; unknown → 404.
 - ``POST /_sim/faults`` ``{"path": regex (re.search on the path incl. /{version}/; batch items use
   their normalized /{version}/... path), "method"?, "status"?, "error"?: {"code", "error_subcode"?,
   "message"?, "is_transient"?, "type"?, "error_user_title"?, "error_user_msg"?, "error_data"?},
@@ -126,15 +204,22 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   ``remaining``, ``hits``); ``DELETE /_sim/faults`` clears all; ``DELETE /_sim/faults/{id}`` one.
 - ``POST /_sim/clock`` ``{"advance_seconds"?, "set"?: unix, "frozen"?: bool}`` → ``{"now", "time",
   "frozen"}``; ``GET /_sim/clock``. The clock ticks with real time unless frozen.
-- ``GET /_sim/calls`` → JSON array of ``{seq, method, path, status, at, error_code?, rows?, fault?,
+- ``GET /_sim/calls`` → JSON array of ``{seq, method, path, status, at, error_code?, rows?, op?, fault?,
   batch_size?, item_paths?, batch_parent?, batch_index?}`` (``at`` = virtual unix seconds): batches
   and each of their items (``status`` null for a ``batch_null`` item); paths without query
-  strings, never tokens, proofs or secrets. ``DELETE /_sim/calls`` resets.
+  strings, never tokens, proofs or secrets. ``/users`` and ``usersofanyaudience`` calls carry
+  ``op`` (add|remove) and ``rows`` (rows in the payload, also when refused; absent when unreadable;
+  ``op`` is absent for fault answers). ``DELETE /_sim/calls`` resets.
 - ``GET /_sim/config``; ``POST /_sim/config`` ``{"leadgen_budgets"?: {page_id: calls | null},
   "webhook_retry_delays"?, "webhook_timeout"?, "require_appsecret_proof"?,
-  "require_page_subscription"?, "app_hourly_budget"?, "default_limit"?, "max_limit"?, "seed"?}``.
+  "require_page_subscription"?, "app_hourly_budget"?, "default_limit"?, "max_limit"?, "seed"?,
+  "audience_budgets"?: {account_id (act_ or digits): calls | null}, "ads_api_access_tier"?:
+  development_access|standard_access}``; the answer lists ``audience_budgets`` by ``act_`` id.
+- Faults (``/_sim/faults``) answer audience calls like any other, e.g. ``{"path": "/users$",
+  "error": {"code": 613, "error_subcode": 1487742}}``, 17/2446079, 190/463, 2650; a fault answer
+  is not counted against the audience budget and carries no usage headers.
 - ``POST /_sim/reset`` forgets leads, faults, calls, usage and finished deliveries (keeps Pages,
-  forms, tokens, audiences and the subscription).
+  forms, tokens, audiences with their members and sessions, and the subscription).
 """
 
 from __future__ import annotations

@@ -308,7 +308,7 @@ def remove_members(audience: Audience, payload: Payload) -> int:
 
 
 def record_session(
-    audience: Audience, session: SessionIn | None, new_session_id: str, op: str, payload: Payload, now: int
+    audience: Audience, session: SessionIn | None, payload: Payload, *, new_session_id: str, op: str, now: int
 ) -> UploadSession:
     """Count this call in its session (a call without ``session`` is a one-batch session)."""
     record = None

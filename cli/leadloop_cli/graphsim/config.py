@@ -24,6 +24,7 @@ class SimConfig:
     default_limit: int = DEFAULT_LIMIT
     max_limit: int = MAX_LIMIT
     seed: int = 0
+    ads_api_access_tier: str = "development_access"
 
     def public(self) -> dict[str, object]:
         """The knobs without the app secret (for ``GET /_sim/config``)."""
@@ -37,4 +38,5 @@ class SimConfig:
             "default_limit": self.default_limit,
             "max_limit": self.max_limit,
             "seed": self.seed,
+            "ads_api_access_tier": self.ads_api_access_tier,
         }

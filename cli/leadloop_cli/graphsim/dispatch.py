@@ -77,6 +77,7 @@ class GraphDispatcher:
             result["error_code"] = response.error_code
         if response.rows is not None:
             result["rows"] = response.rows
+        result.update(response.log)
         if batch_seq is not None:
             self._core.calls.update(batch_seq, result)
         else:

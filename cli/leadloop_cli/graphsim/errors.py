@@ -27,6 +27,9 @@ DEFAULT_MESSAGES: dict[int, str] = {
     341: "(#341) Application limit reached",
     368: "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
     613: "(#613) Calls to this api have exceeded the rate limit.",
+    2650: "(#2650) Failed to update the custom audience",
+    80003: "(#80003) There have been too many calls to this ad-account. Wait a bit and try again. For more "
+    "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
     80004: "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
     80005: "(#80005) There have been too many leadgen api calls to this Page. Wait a bit and try again.",
 }
@@ -71,6 +74,8 @@ class GraphError(Exception):
         self.status = status if status is not None else status_for_code(code)
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+        # Extra call-log fields (``rows``, ``op``) for errors raised after the payload was read.
+        self.log: dict[str, Any] = {}
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:

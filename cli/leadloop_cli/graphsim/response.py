@@ -11,15 +11,22 @@ if TYPE_CHECKING:
 
 @dataclass
 class GraphResponse:
-    """Status, JSON body and headers; ``rows`` and ``error_code`` feed the call log."""
+    """Status, JSON body and headers; ``rows``, ``error_code`` and ``log`` feed the call log."""
 
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     rows: int | None = None
     error_code: int | None = None
+    log: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_error(cls, error: GraphError) -> GraphResponse:
         """Render a Graph error."""
-        return cls(status=error.status, body=error.body(), headers=dict(error.headers), error_code=error.code)
+        return cls(
+            status=error.status,
+            body=error.body(),
+            headers=dict(error.headers),
+            error_code=error.code,
+            log=dict(error.log),
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,6 +21,7 @@ def _id_text(value: Any) -> Any:
 
 
 Id = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
+FileSource = Literal["USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY", "BOTH_USER_AND_PARTNER_PROVIDED"]
 MAX_UNIX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant Graph's date format can show
 
 
@@ -104,6 +105,8 @@ class ConfigIn(_Strict):
     default_limit: int | None = Field(default=None, ge=1)
     max_limit: int | None = Field(default=None, ge=1)
     seed: int | None = None
+    audience_budgets: dict[str, Annotated[int, Field(ge=0)] | None] | None = None
+    ads_api_access_tier: Literal["development_access", "standard_access"] | None = None
 
 
 class PageIn(_Strict):
@@ -123,17 +126,29 @@ class FormIn(_Strict):
 
 
 class AdAccountIn(_Strict):
-    """Body of ``POST /_sim/ad_accounts``."""
+    """Body of ``POST /_sim/ad_accounts`` (``token``: who may manage it; default every known token)."""
 
     account_id: Id
+    token: str | None = Field(default=None, min_length=1)
 
 
 class AudienceIn(_Strict):
-    """Body of ``POST /_sim/audiences``."""
+    """Body of ``POST /_sim/audiences`` (no ``audience_id`` → a new Meta-like id)."""
 
-    audience_id: Id
+    audience_id: Id | None = None
     account_id: Id
     name: str | None = None
+    description: str = ""
+    customer_file_source: (
+        Literal["USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY", "BOTH_USER_AND_PARTNER_PROVIDED"] | None
+    ) = None
+
+
+class AudienceStatusIn(_Strict):
+    """Body of ``POST /_sim/audiences/{id}/status``: the new ``operation_status``."""
+
+    code: int = Field(ge=0, le=999)
+    description: str = ""
 
 
 class TokenIn(_Strict):

@@ -12,9 +12,11 @@ from leadloop_cli.graphsim.clock import VirtualClock
 from leadloop_cli.graphsim.config import DEFAULT_RETRY_DELAYS, SimConfig
 from leadloop_cli.graphsim.core import SimCore
 from leadloop_cli.graphsim.dispatch import GraphDispatcher
-from leadloop_cli.graphsim.routes.control import apply_config
+from leadloop_cli.graphsim.errors import ControlError
+from leadloop_cli.graphsim.routes.control import apply_config, audience_view
 from leadloop_cli.graphsim.schemas import ConfigIn, LeadIn, describe_validation_error
 from leadloop_cli.graphsim.server import ServerThread, SimApp
+from leadloop_cli.graphsim.state import normalize_account_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -95,13 +97,28 @@ class GraphSimulator:
         """A lead form on a Page added before."""
         self._core.state.add_form(str(form_id), str(page_id), name)
 
-    def add_ad_account(self, account_id: str) -> str:
-        """An ad account (``act_<digits>`` or digits); returns the normalized id."""
-        return self._core.state.add_ad_account(account_id)
+    def add_ad_account(self, account_id: str, token: str | None = None) -> str:
+        """An ad account (``act_<digits>`` or digits); returns the normalized id.
 
-    def add_audience(self, audience_id: str, account_id: str, name: str = "Custom audience") -> None:
-        """An empty customer-file audience in an ad account added before."""
-        self._core.state.add_audience(str(audience_id), account_id, name)
+        ``token`` may manage its audiences; without one every token known now is granted it.
+        """
+        return self._core.state.add_ad_account(account_id, token)
+
+    def add_audience(self, audience_id: str | None, account_id: str, name: str = "Custom audience") -> str:
+        """An empty customer-file audience in an ad account added before; returns its id (new when ``None``)."""
+        return self._core.state.add_audience(None if audience_id is None else str(audience_id), account_id, name).id
+
+    def audience(self, audience_id: str) -> dict[str, Any] | None:
+        """Same as ``GET /_sim/audiences/{id}`` (``None`` when unknown)."""
+        return audience_view(self._core, str(audience_id))
+
+    def set_audience_status(self, audience_id: str, code: int, description: str = "") -> None:
+        """Set an audience's ``operation_status`` (471 flagged, 414 replace in progress, ...)."""
+        self._core.state.set_audience_status(str(audience_id), code, description)
+
+    def set_audience_budget(self, account_id: str, calls: int | None) -> None:
+        """Override the ad account's custom-audience calls per rolling hour (``None`` = Meta's formula)."""
+        self._core.usage.set_audience_budget(normalize_account_id(account_id), calls)
 
     def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
         """A user/system-user token that may read the given Pages' leads and ad accounts' audiences."""
@@ -179,6 +196,8 @@ class GraphSimulator:
             apply_config(self._core, ConfigIn.model_validate(knobs))
         except ValidationError as exc:
             raise ValueError(describe_validation_error(exc)) from exc
+        except ControlError as exc:
+            raise ValueError(exc.message) from exc
 
     def calls(self) -> list[dict[str, Any]]:
         """The Graph call log (``GET /_sim/calls``)."""

@@ -3,6 +3,12 @@
 Leadgen budget (meta-api.md §1.6): per Page per rolling 24 h of the virtual clock,
 4800 × (leads created on that Page in the last 90 days, at least 1), unless a test
 overrides it. A call over budget is refused with code 80005 and is not counted.
+Custom-audience budget (meta-api.md §4.4): per ad account per rolling hour of the virtual
+clock, ``5000`` (``development_access``) or ``190000`` (``standard_access``) + 40 × the
+account's audiences, never above 700000, unless a test overrides it. Every audience call
+(create, read, ``/users``, ``/sessions``, ``usersofanyaudience``) counts once; over budget →
+80003 (not counted). Those answers carry ``X-Ad-Account-Usage`` and a ``custom_audience``
+``X-Business-Use-Case-Usage`` entry keyed by the account id without ``act_``.
 Percentages in both headers are integers capped at 100; ``total_cputime`` and
 ``total_time`` mirror ``call_count`` (the simulator does no real CPU accounting).
 """
@@ -22,6 +28,11 @@ if TYPE_CHECKING:
     from leadloop_cli.graphsim.state import SimState
 
 LEADGEN_WINDOW = 86_400
+AUDIENCE_WINDOW = 3_600
+AUDIENCE_BASE = {"development_access": 5_000, "standard_access": 190_000}
+AUDIENCE_PER_AUDIENCE = 40
+AUDIENCE_MAX = 700_000
+AD_ACCOUNT_HEADER = "X-Ad-Account-Usage"
 APP_WINDOW = 3_600
 CALLS_PER_LEAD = 4_800
 BUC_HEADER = "X-Business-Use-Case-Usage"
@@ -42,6 +53,8 @@ class UsageTracker:
         self._app_calls: deque[float] = deque()
         self._leadgen_calls: dict[str, deque[float]] = {}
         self._budgets: dict[str, int] = {}
+        self._audience_calls: dict[str, deque[float]] = {}
+        self._audience_budgets: dict[str, int] = {}
 
     def set_leadgen_budget(self, page_id: str, calls: int | None) -> None:
         """Override a Page's 24 h lead-read budget (``None`` restores Meta's formula)."""
@@ -65,6 +78,55 @@ class UsageTracker:
         """The overridden budgets (for ``GET /_sim/config``)."""
         with self._lock:
             return dict(self._budgets)
+
+    def set_audience_budget(self, account_id: str, calls: int | None) -> None:
+        """Override an ad account's hourly custom-audience budget (``None`` restores Meta's formula)."""
+        with self._lock:
+            if calls is None:
+                self._audience_budgets.pop(account_id, None)
+            else:
+                if calls < 0:
+                    raise ValueError("an audience budget must be >= 0")
+                self._audience_budgets[account_id] = calls
+
+    def audience_budget(self, account_id: str) -> int:
+        """The ad account's current hourly custom-audience budget."""
+        with self._lock:
+            override = self._audience_budgets.get(account_id)
+        if override is not None:
+            return override
+        tier = self._state.config.ads_api_access_tier
+        audiences = len(self._state.account_audiences(account_id))
+        return min(AUDIENCE_MAX, AUDIENCE_BASE.get(tier, 5_000) + AUDIENCE_PER_AUDIENCE * audiences)
+
+    def audience_budgets(self) -> dict[str, int]:
+        """The overridden audience budgets (for ``GET /_sim/config``)."""
+        with self._lock:
+            return dict(self._audience_budgets)
+
+    def custom_audience_call(self, account_id: str) -> dict[str, str]:
+        """Count one audience call for the account; raises 80003 (not counted) when over budget."""
+        budget = self.audience_budget(account_id)
+        tier = self._state.config.ads_api_access_tier
+        now = self._clock.time()
+        with self._lock:
+            calls = self._audience_calls.setdefault(account_id, deque())
+            _trim(calls, now - AUDIENCE_WINDOW)
+            if len(calls) >= budget:
+                index = len(calls) - budget
+                frees_at = calls[index] + AUDIENCE_WINDOW if index < len(calls) else now + AUDIENCE_WINDOW
+                wait_s = max(1, math.ceil(frees_at - now))
+                headers = _audience_headers(account_id, 100.0, wait_s, tier, math.ceil(wait_s / 60))
+                raise GraphError(
+                    80003,
+                    extra={"error_data": {"estimated_time_to_regain_access": math.ceil(wait_s / 60)}},
+                    headers=headers,
+                )
+            calls.append(now)
+            used = len(calls)
+            reset_s = max(0, math.ceil(calls[0] + AUDIENCE_WINDOW - now))
+        pct = min(100.0, round(used * 100 / max(budget, 1), 2))
+        return _audience_headers(account_id, pct, reset_s, tier, 0)
 
     def app_call(self, *, count: bool = True) -> dict[str, str]:
         """Count one Graph call against the app (unless ``count`` is off); returns ``X-App-Usage``."""
@@ -109,6 +171,7 @@ class UsageTracker:
         with self._lock:
             self._app_calls.clear()
             self._leadgen_calls.clear()
+            self._audience_calls.clear()
 
 
 def _trim(calls: deque[float], oldest: float) -> None:
@@ -125,3 +188,20 @@ def _buc_header(page_id: str, pct: int, regain_minutes: int) -> dict[str, str]:
         "estimated_time_to_regain_access": regain_minutes,
     }
     return {BUC_HEADER: json.dumps({page_id: [usage]}, separators=(",", ":"))}
+
+
+def _audience_headers(account_id: str, pct: float, reset_s: int, tier: str, regain_minutes: int) -> dict[str, str]:
+    whole = min(100, math.floor(pct))
+    usage = {
+        "type": "custom_audience",
+        "call_count": whole,
+        "total_cputime": whole,
+        "total_time": whole,
+        "estimated_time_to_regain_access": regain_minutes,
+        "ads_api_access_tier": tier,
+    }
+    account_usage = {"acc_id_util_pct": pct, "reset_time_duration": reset_s, "ads_api_access_tier": tier}
+    return {
+        AD_ACCOUNT_HEADER: json.dumps(account_usage, separators=(",", ":")),
+        BUC_HEADER: json.dumps({account_id.removeprefix("act_"): [usage]}, separators=(",", ":")),
+    }

@@ -91,9 +91,10 @@ def test_calls_log_never_holds_secrets(sim, graph, ids):
 
 
 def test_audiences(sim, graph, ids):
-    assert sim.add_ad_account("123456") == "act_123456"
+    # An explicit token: only it may manage the account (without one, every known token may).
+    assert sim.add_ad_account("123456", token="system-user") == "act_123456"
     sim.add_audience("238000000000001", "act_123456", name="Leads")
-    sim.add_user_token("system-user", account_ids=["123456"])
+    sim.add_user_token("system-user", page_ids=[])
 
     view = graph.sim_get("audiences/238000000000001").json()
     graph_view = graph.get("238000000000001", token="system-user", fields="name,operation_status").json()

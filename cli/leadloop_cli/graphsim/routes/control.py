@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from leadloop_cli.graphsim.audiences import data_source
 from leadloop_cli.graphsim.errors import ControlError
 from leadloop_cli.graphsim.faults import FaultSpec
 from leadloop_cli.graphsim.leads import render_lead
 from leadloop_cli.graphsim.schemas import (
     AdAccountIn,
     AudienceIn,
+    AudienceStatusIn,
     ClockIn,
     ConfigIn,
     FormIn,
@@ -25,6 +27,7 @@ from leadloop_cli.graphsim.schemas import (
     WebhooksIn,
     describe_validation_error,
 )
+from leadloop_cli.graphsim.state import normalize_account_id
 from leadloop_cli.graphsim.webhooks import SubscriptionError
 
 if TYPE_CHECKING:
@@ -160,7 +163,7 @@ def post_form(core: SimCore, request: Request, _: re.Match[str]) -> Result:
 def post_ad_account(core: SimCore, request: Request, _: re.Match[str]) -> Result:
     spec = _parse(AdAccountIn, request)
     try:
-        return 200, {"id": core.state.add_ad_account(spec.account_id)}
+        return 200, {"id": core.state.add_ad_account(spec.account_id, spec.token)}
     except ValueError as exc:
         raise _value_error(exc) from exc
 
@@ -168,25 +171,50 @@ def post_ad_account(core: SimCore, request: Request, _: re.Match[str]) -> Result
 def post_audience(core: SimCore, request: Request, _: re.Match[str]) -> Result:
     spec = _parse(AudienceIn, request)
     try:
-        audience = core.state.add_audience(spec.audience_id, spec.account_id, spec.name)
+        audience = core.state.add_audience(
+            spec.audience_id,
+            spec.account_id,
+            spec.name,
+            description=spec.description,
+            customer_file_source=spec.customer_file_source,
+        )
     except ValueError as exc:
         raise _value_error(exc) from exc
     return 200, {"id": audience.id}
 
 
-def get_audience(core: SimCore, _request: Request, match: re.Match[str]) -> Result:
-    audience = core.state.audience(match.group("id"))
+def audience_view(core: SimCore, audience_id: str) -> dict[str, Any] | None:
+    """What ``GET /_sim/audiences/{id}`` answers (exact members), or ``None`` when unknown."""
+    audience = core.state.audience(audience_id)
     if audience is None:
-        raise ControlError(f"unknown audience {match.group('id')!r}", status=404)
+        return None
     with core.state.lock:
-        return 200, {
+        return {
             "id": audience.id,
             "account_id": audience.account_id,
             "name": audience.name,
+            "schema": list(audience.schema),
             "members": [list(row) for row in audience.members],
             "operation_status": dict(audience.operation_status),
-            "sessions": [dict(session) for session in audience.sessions],
+            "data_source": data_source(audience),
+            "sessions": [{**session.render(), "op": session.op} for session in audience.sessions],
         }
+
+
+def get_audience(core: SimCore, _request: Request, match: re.Match[str]) -> Result:
+    view = audience_view(core, match.group("id"))
+    if view is None:
+        raise ControlError(f"unknown audience {match.group('id')!r}", status=404)
+    return 200, view
+
+
+def post_audience_status(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(AudienceStatusIn, request)
+    try:
+        audience = core.state.set_audience_status(match.group("id"), spec.code, spec.description)
+    except KeyError as exc:
+        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    return 200, {"id": audience.id, "operation_status": dict(audience.operation_status)}
 
 
 def post_token(core: SimCore, request: Request, _: re.Match[str]) -> Result:
@@ -246,7 +274,11 @@ def delete_calls(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
 
 def get_config(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
     with core.state.lock:
-        return 200, {**core.config.public(), "leadgen_budgets": core.usage.budgets()}
+        return 200, {
+            **core.config.public(),
+            "leadgen_budgets": core.usage.budgets(),
+            "audience_budgets": core.usage.audience_budgets(),
+        }
 
 
 def post_config(core: SimCore, request: Request, match: re.Match[str]) -> Result:
@@ -261,6 +293,14 @@ def apply_config(core: SimCore, spec: ConfigIn) -> None:
     with core.state.lock:
         for budget_page, calls in (spec.leadgen_budgets or {}).items():
             core.usage.set_leadgen_budget(budget_page, calls)
+        for account, calls in (spec.audience_budgets or {}).items():
+            try:
+                account_id = normalize_account_id(account)
+            except ValueError as exc:
+                raise ControlError(str(exc)) from exc
+            core.usage.set_audience_budget(account_id, calls)
+        if spec.ads_api_access_tier is not None:
+            config.ads_api_access_tier = spec.ads_api_access_tier
         if spec.webhook_retry_delays is not None:
             config.webhook_retry_delays = tuple(spec.webhook_retry_delays)
         if spec.webhook_timeout is not None:
@@ -298,6 +338,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"^/_sim/ad_accounts$"), post_ad_account),
     ("POST", re.compile(r"^/_sim/audiences$"), post_audience),
     ("GET", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)$"), get_audience),
+    ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/status$"), post_audience_status),
     ("POST", re.compile(r"^/_sim/tokens$"), post_token),
     ("POST", re.compile(r"^/_sim/faults$"), post_fault),
     ("GET", re.compile(r"^/_sim/faults$"), get_faults),

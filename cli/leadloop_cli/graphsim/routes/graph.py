@@ -1,4 +1,7 @@
-"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions."""
+"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions.
+
+Audience endpoints live in :mod:`leadloop_cli.graphsim.routes.audiences`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from leadloop_cli.graphsim.auth import authenticate, require_account, require_app, require_page
+from leadloop_cli.graphsim.auth import authenticate, require_app, require_page
 from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
 from leadloop_cli.graphsim.leads import (
     encode_cursor,
@@ -18,25 +21,16 @@ from leadloop_cli.graphsim.leads import (
 )
 from leadloop_cli.graphsim.request import DEFAULT_VERSION
 from leadloop_cli.graphsim.response import GraphResponse
+from leadloop_cli.graphsim.routes.audiences import account_edge, audience_edge, is_account_node, read_audience
 from leadloop_cli.graphsim.webhooks import SubscriptionError
 
 if TYPE_CHECKING:
     from leadloop_cli.graphsim.core import SimCore
-    from leadloop_cli.graphsim.models import Audience, Form, Page, TokenGrant
+    from leadloop_cli.graphsim.models import Form, Page, TokenGrant
     from leadloop_cli.graphsim.request import GraphRequest
 
 FORM_FIELDS = ("id", "name", "status", "leads_count", "page")
 PAGE_FIELDS = ("id", "name")
-AUDIENCE_FIELDS = (
-    "id",
-    "name",
-    "account_id",
-    "subtype",
-    "operation_status",
-    "delivery_status",
-    "approximate_count_lower_bound",
-    "approximate_count_upper_bound",
-)
 APP_NAME = "leadloop simulator app"
 
 
@@ -74,8 +68,7 @@ def _read_node(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id:
         return GraphResponse(200, _select({"id": page.id, "name": page.name}, fields))
     audience = state.audience(node_id)
     if audience is not None:
-        require_account(grant, audience.account_id)
-        return GraphResponse(200, _render_audience(audience, request.param("fields")))
+        return read_audience(request, core, grant, audience)
     raise unsupported_request("GET", node_id)
 
 
@@ -84,6 +77,11 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
     if node_id == core.config.app_id and edge == "subscriptions":
         require_app(grant)
         return _subscriptions(request, core)
+    if is_account_node(node_id):
+        return account_edge(request, core, grant, node_id, edge)
+    audience = state.audience(node_id)
+    if audience is not None:
+        return audience_edge(request, core, grant, audience, edge)
     form = state.form(node_id)
     if form is not None:
         if edge != "leads":
@@ -148,22 +146,6 @@ def _render_form(core: SimCore, form: Form, raw_fields: object) -> dict[str, Any
         "status": "ACTIVE",
         "leads_count": len(core.state.form_leads(form.id)),
         "page": {"id": form.page_id, "name": page.name if page else ""},
-    }
-    return _select(values, fields)
-
-
-def _render_audience(audience: Audience, raw_fields: object) -> dict[str, Any]:
-    fields = parse_fields(raw_fields, "CustomAudience", AUDIENCE_FIELDS)
-    size = len(audience.members)
-    values = {
-        "id": audience.id,
-        "name": audience.name,
-        "account_id": audience.account_id.removeprefix("act_"),
-        "subtype": "CUSTOM",
-        "operation_status": dict(audience.operation_status),
-        "delivery_status": {"code": 200, "description": "This audience is ready for use."},
-        "approximate_count_lower_bound": size,
-        "approximate_count_upper_bound": size,
     }
     return _select(values, fields)
 
