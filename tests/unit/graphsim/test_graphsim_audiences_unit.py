@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -37,7 +38,7 @@ def _audience() -> Audience:
     return Audience(id="238", account_id="act_1", name="a")
 
 
-def _payload(schema: object, data: list[object]) -> Payload:
+def _payload(schema: object, data: Sequence[object]) -> Payload:
     return parse_payload({"schema": schema, "data": data})
 
 
