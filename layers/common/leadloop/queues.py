@@ -33,6 +33,13 @@ class MessageQueue:
 
     def send(self, messages: Sequence[OutgoingMessage]) -> None:
         """Send all messages (batches of 10); raise ``QueueError`` if any is left unsent."""
+        unsent = len(messages) - sum(self.send_each(messages))
+        if unsent:
+            raise QueueError(f"{unsent} message(s) were not queued")
+
+    def send_each(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
+        """Send in batches of 10; whether each message was accepted, in order (never raises)."""
+        accepted = [False] * len(messages)
         for start in range(0, len(messages), _SEND_BATCH):
             chunk = messages[start : start + _SEND_BATCH]
             entries = [
@@ -48,10 +55,11 @@ class MessageQueue:
             ]
             try:
                 answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
-            except (ClientError, BotoCoreError) as exc:
-                raise QueueError(f"sending to the queue failed: {type(exc).__name__}") from None
-            if answer.get("Failed"):
-                raise QueueError(f"{len(answer['Failed'])} message(s) were not queued")
+            except (ClientError, BotoCoreError):
+                continue
+            for entry in answer.get("Successful", []):
+                accepted[start + int(entry["Id"])] = True
+        return accepted
 
     def send_text(self, body: str, reason: str) -> None:
         """Forward an unreadable message verbatim, with the reason, so an operator can inspect it."""

@@ -132,14 +132,22 @@ def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessa
     ]
 
 
-def handle_change(change: LeadChange, deps: HasherDeps) -> int:
-    """Queue the change's rows; returns how many messages were sent (raises if any was not)."""
-    route = deps.routing().form(change.form_id or "")
+def messages_for_change(change: LeadChange, routing: Routing) -> list[AudienceRowsMessage]:
+    """The messages one change produces (none when its form feeds no audience)."""
+    route = routing.form(change.form_id or "")
     if route is None or not route.audience_ids:
         metrics.add_metric(name="LeadNotRouted", unit=MetricUnit.Count, value=1)
-        return 0
-    messages = messages_for(change, route)
-    deps.audience_queue.send([OutgoingMessage(body=m.body(), reason=f"{m.op} lead {m.lead_id}") for m in messages])
-    metric = "AudienceRowsQueuedAdd" if change.op == "add" else "AudienceRowsQueuedRemove"
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=len(messages))
-    return len(messages)
+        return []
+    return messages_for(change, route)
+
+
+def send_all(messages: list[tuple[str, AudienceRowsMessage]], deps: HasherDeps) -> set[str]:
+    """Queue every (record id, message) pair in batches; returns the record ids with a message left unsent."""
+    outgoing = [OutgoingMessage(body=m.body(), reason=f"{m.op} lead {m.lead_id}") for _, m in messages]
+    accepted = deps.audience_queue.send_each(outgoing)
+    for op in ("add", "remove"):
+        sent = sum(1 for ok, (_, m) in zip(accepted, messages, strict=True) if ok and m.op == op)
+        if sent:
+            name = "AudienceRowsQueuedAdd" if op == "add" else "AudienceRowsQueuedRemove"
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=sent)
+    return {record_id for ok, (record_id, _) in zip(accepted, messages, strict=True) if not ok}
