@@ -141,3 +141,28 @@ def test_dlq_replay_brings_a_parked_lead_back(stack: StackClient):
     assert "moved 1 message" in result.stdout
     assert stack.wait_for_fetched([lead_id], timeout=60)[lead_id]["status"] == "FETCHED"
     assert stack.queue_depth("FetchRetryDLQ") == 0
+
+
+def test_audience_create_and_status_commands(stack: StackClient):
+    env = os.environ | {"LEADLOOP_STATE_DIR": str(Path(stack.info["state_file"]).parent)}
+
+    def leadloop(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "leadloop_cli.main", *args, "--local"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    created = leadloop("audience", "create", "--account", stack.seed["account_id"], "--name", "Newsletter leads")
+    assert created.returncode == 0, created.stderr
+    audience_id = created.stdout.strip()
+    assert audience_id.isdigit()
+    assert stack.sim("GET", f"/_sim/audiences/{audience_id}")["name"] == "Newsletter leads"
+    status = leadloop("audience", "status", audience_id)
+    assert status.returncode == 0, status.stderr
+    assert "Newsletter leads" in status.stdout and "operation      200" in status.stdout
+    missing = leadloop("audience", "status", "99999999999")
+    assert missing.returncode == 1 and "code=100" in missing.stderr
