@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
+from .loop import BackgroundLoop
 
 __all__ = ["StreamEventSource", "StreamPoller", "stream_record"]
 
@@ -80,7 +80,7 @@ class _Shard:
     first_buffered_at: float | None = None
 
 
-class StreamPoller:
+class StreamPoller(BackgroundLoop):
     """Reads every shard of one stream for one function until stopped."""
 
     POLL_INTERVAL = 0.25  # Lambda polls a shard about four times a second
@@ -103,8 +103,7 @@ class StreamPoller:
         self._region = region
         self._sink = sink
         self._retry_delay = retry_delay
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._shards: dict[str, _Shard] = {}
         self.invocations = 0
 
@@ -122,15 +121,10 @@ class StreamPoller:
     def start(self) -> None:
         if not self._shards:
             self.open()
-        self._thread = threading.Thread(target=self._run, name=f"ddb-{self.source.tag}", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def _thread_names(self) -> list[str]:
+        return [f"ddb-{self.source.tag}"]
 
     def _run(self) -> None:
         while not self._stop.is_set():

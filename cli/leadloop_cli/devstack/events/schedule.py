@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from ..logsink import LogSink
 from ..resources import ScheduleSpec
+from .loop import BackgroundLoop
 
 __all__ = ["ScheduleExpressionError", "ScheduleTimer", "next_fire", "schedule_event"]
 
@@ -170,7 +170,7 @@ def schedule_event(spec: ScheduleSpec, *, region: str, account_id: str, now: dat
     }
 
 
-class ScheduleTimer:
+class ScheduleTimer(BackgroundLoop):
     """Fires one schedule on time until stopped."""
 
     def __init__(self, spec: ScheduleSpec, fire: Callable[[ScheduleSpec], Any], sink: LogSink) -> None:
@@ -178,20 +178,11 @@ class ScheduleTimer:
         self.spec = spec
         self._fire = fire
         self._sink = sink
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.fired = 0
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{self.spec.owner}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def _thread_names(self) -> list[str]:
+        return [f"schedule-{self.spec.owner}"]
 
     def _run(self) -> None:
         tag = f"{self.spec.owner}.{self.spec.name}"

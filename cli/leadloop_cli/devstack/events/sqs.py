@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
+from .loop import BackgroundLoop
 
 __all__ = ["MAX_EVENT_BYTES", "SqsEventSource", "SqsPoller", "sqs_record"]
 
@@ -101,7 +101,7 @@ def _filter_view(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "body": body}
 
 
-class SqsPoller:
+class SqsPoller(BackgroundLoop):
     """Polls one queue for one function until stopped."""
 
     def __init__(
@@ -118,23 +118,12 @@ class SqsPoller:
         self._sqs = sqs
         self._region = region
         self._sink = sink
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        super().__init__()
         self.batches = 0
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> None:
-        for index in range(max(1, self.source.pollers)):
-            thread = threading.Thread(target=self._run, name=f"sqs-{self.source.tag}-{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float = 5.0) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
+    def _thread_names(self) -> list[str]:
+        return [f"sqs-{self.source.tag}-{index}" for index in range(max(1, self.source.pollers))]
 
     def _run(self) -> None:
         carry: list[dict[str, Any]] = []
