@@ -166,3 +166,62 @@ def test_audience_create_and_status_commands(stack: StackClient):
     assert "Newsletter leads" in status.stdout and "operation      200" in status.stdout
     missing = leadloop("audience", "status", "99999999999")
     assert missing.returncode == 1 and "code=100" in missing.stderr
+
+
+def test_forget_command_everywhere(stack: StackClient):
+    import hashlib
+
+    # Given a captured person who is a member of the seeded audience
+    answers = person(4001)
+    email = answers[1]["values"][0]
+    email_hash = hashlib.sha256(email.encode()).hexdigest()
+    lead_id = stack.create_lead(answers, deliver=True)
+    stack.wait_for_fetched([lead_id], timeout=30)
+    audience = stack.seed["audience_id"]
+
+    def member_emails() -> set[str]:
+        view = stack.sim("GET", f"/_sim/audiences/{audience}")
+        column = view["schema"].index("EMAIL") if "EMAIL" in view.get("schema", []) else None
+        return {row[column] for row in view["members"]} if column is not None else set()
+
+    wait_until(lambda: email_hash in member_emails(), timeout=60, what="the person to become a member")
+    # When the operator forgets them everywhere
+    env = os.environ | {"LEADLOOP_STATE_DIR": str(Path(stack.info["state_file"]).parent)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leadloop_cli.main",
+            "forget",
+            "--email",
+            email.upper(),
+            "--everywhere",
+            "--account",
+            stack.seed["account_id"],
+            "--local",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    # Then the removal went out, nothing identifying was printed, and the lead is a tombstone
+    assert result.returncode == 0, result.stderr
+    assert email.lower() not in (result.stdout + result.stderr).lower()
+    assert "leads forgotten: 1" in result.stdout
+    assert email_hash not in member_emails()
+    calls = [c for c in stack.calls() if str(c.get("path", "")).endswith("/usersofanyaudience")]
+    assert calls and calls[-1]["status"] == 200
+    item = stack.lead(lead_id)
+    assert item["status"] == "FORGOTTEN" and "field_data" not in item
+    # And an invalid email is refused before anything is sent
+    bad = subprocess.run(
+        [sys.executable, "-m", "leadloop_cli.main", "forget", "--email", "not-an-email", "--local"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert bad.returncode == 1 and "not valid" in bad.stderr
