@@ -57,3 +57,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
             process.kill()
             process.wait()
         assert not Path(str(info.get("state_file") or state_dir / "none")).exists(), "state file left behind"
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_outlives_its_test(stack: StackClient) -> Iterator[None]:
+    """Faults are per test: one left half-spent would fail an unrelated test's Graph call."""
+    yield
+    stack.clear_faults()
