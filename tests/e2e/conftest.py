@@ -64,3 +64,16 @@ def _no_fault_outlives_its_test(stack: StackClient) -> Iterator[None]:
     """Faults are per test: one left half-spent would fail an unrelated test's Graph call."""
     yield
     stack.clear_faults()
+
+
+def leadloop_cli(stack: StackClient, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``leadloop ARGS --local`` against the running stack, as an operator would."""
+    state_dir = str(Path(str(stack.info["state_file"])).parent)
+    return subprocess.run(
+        [*_leadloop(), *args, "--local"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"LEADLOOP_STATE_DIR": state_dir},
+        timeout=timeout,
+    )

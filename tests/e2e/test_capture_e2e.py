@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from leadloop_cli.demo.capture import person, run_capture
 from leadloop_cli.demo.members import run_members
 from leadloop_cli.stackclient import StackClient, wait_until
+
+from .conftest import leadloop_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -68,28 +66,13 @@ def test_backfill_command_against_the_running_stack(stack: StackClient, tmp_path
     # Given a lead whose webhook never came
     lead_id = stack.create_lead(person(2001), deliver=False)
     # When the operator runs the backfill command against the local stack
-    state_dir = str(Path(stack.info["state_file"]).parent)
-    result = subprocess.run(
-        [sys.executable, "-m", "leadloop_cli.main", "backfill", "--form-id", stack.seed["form_id"], "--local"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"LEADLOOP_STATE_DIR": state_dir},
-        timeout=120,
-    )
+    result = leadloop_cli(stack, "backfill", "--form-id", stack.seed["form_id"])
     # Then it exits 0, reports the insert, and the lead is stored
     assert result.returncode == 0, result.stderr
     assert "inserted" in result.stdout
     assert stack.lead(lead_id)["source"] == "backfill"
     # And an unrouted form exits non-zero with a one-line reason
-    bad = subprocess.run(
-        [sys.executable, "-m", "leadloop_cli.main", "backfill", "--form-id", "123", "--local"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"LEADLOOP_STATE_DIR": state_dir},
-        timeout=120,
-    )
+    bad = leadloop_cli(stack, "backfill", "--form-id", "123")
     assert bad.returncode == 1 and "not routed" in bad.stderr
 
 
@@ -125,17 +108,8 @@ def test_dlq_replay_brings_a_parked_lead_back(stack: StackClient):
         "reason": "graph error code=2: down",
     }
     stack.aws("sqs").send_message(QueueUrl=stack.resources["FetchRetryDLQ"], MessageBody=json.dumps(parked))
-    state_dir = str(Path(stack.info["state_file"]).parent)
-    env = os.environ | {"LEADLOOP_STATE_DIR": state_dir}
     # When the operator replays the DLQ
-    result = subprocess.run(
-        [sys.executable, "-m", "leadloop_cli.main", "dlq", "replay", "FetchRetryDLQ", "--local"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = leadloop_cli(stack, "dlq", "replay", "FetchRetryDLQ")
     # Then it reports the move and the retry consumer stores the lead
     assert result.returncode == 0, result.stderr
     assert "moved 1 message" in result.stdout
@@ -144,27 +118,18 @@ def test_dlq_replay_brings_a_parked_lead_back(stack: StackClient):
 
 
 def test_audience_create_and_status_commands(stack: StackClient):
-    env = os.environ | {"LEADLOOP_STATE_DIR": str(Path(stack.info["state_file"]).parent)}
 
-    def leadloop(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "leadloop_cli.main", *args, "--local"],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-
-    created = leadloop("audience", "create", "--account", stack.seed["account_id"], "--name", "Newsletter leads")
+    created = leadloop_cli(
+        stack, "audience", "create", "--account", stack.seed["account_id"], "--name", "Newsletter leads"
+    )
     assert created.returncode == 0, created.stderr
     audience_id = created.stdout.strip()
     assert audience_id.isdigit()
     assert stack.sim("GET", f"/_sim/audiences/{audience_id}")["name"] == "Newsletter leads"
-    status = leadloop("audience", "status", audience_id)
+    status = leadloop_cli(stack, "audience", "status", audience_id)
     assert status.returncode == 0, status.stderr
     assert "Newsletter leads" in status.stdout and "operation      200" in status.stdout
-    missing = leadloop("audience", "status", "99999999999")
+    missing = leadloop_cli(stack, "audience", "status", "99999999999")
     assert missing.returncode == 1 and "code=100" in missing.stderr
 
 
@@ -186,25 +151,8 @@ def test_forget_command_everywhere(stack: StackClient):
 
     wait_until(lambda: email_hash in member_emails(), timeout=60, what="the person to become a member")
     # When the operator forgets them everywhere
-    env = os.environ | {"LEADLOOP_STATE_DIR": str(Path(stack.info["state_file"]).parent)}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "leadloop_cli.main",
-            "forget",
-            "--email",
-            email.upper(),
-            "--everywhere",
-            "--account",
-            stack.seed["account_id"],
-            "--local",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    result = leadloop_cli(
+        stack, "forget", "--email", email.upper(), "--everywhere", "--account", stack.seed["account_id"]
     )
     # Then the removal went out, nothing identifying was printed, and the lead is a tombstone
     assert result.returncode == 0, result.stderr
@@ -216,12 +164,5 @@ def test_forget_command_everywhere(stack: StackClient):
     item = stack.lead(lead_id)
     assert item["status"] == "FORGOTTEN" and "field_data" not in item
     # And an invalid email is refused before anything is sent
-    bad = subprocess.run(
-        [sys.executable, "-m", "leadloop_cli.main", "forget", "--email", "not-an-email", "--local"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    bad = leadloop_cli(stack, "forget", "--email", "not-an-email")
     assert bad.returncode == 1 and "not valid" in bad.stderr
