@@ -93,7 +93,8 @@ are not counted; validation errors (100, 2650, 1713230) are.
   or any multi-key name) or an array of multi-key names (EMAIL PHONE GEN DOBY DOBM DOBD LN FN FI CT
   ST ZIP COUNTRY MADID EXTERN_ID PAGEUID APPUID LOOKALIKE_VALUE DATA_PROCESSING_OPTIONS[_COUNTRY|
   _STATE]); ``data`` = rows (single-key data may be flat ``["h", ...]`` or ``[["h"], ...]``);
-  ``is_raw``/``page_ids``/``app_ids`` accepted, not checked. Optional ``session`` ``{session_id
+  ``page_ids`` required (a non-empty list) when the schema has PAGEUID; ``is_raw``/``app_ids``
+  accepted, not checked. Optional ``session`` ``{session_id
   (positive int64, number or digit string), batch_seq (≥ 1, order not enforced), last_batch_flag,
   estimated_num_total}``. Checks, in order: flagged (operation_status 471) → 100/1713230 "Audience
   Upload Blocked"; structure → 100: missing payload, unknown or repeated schema key, > 10,000 rows

@@ -127,6 +127,10 @@ def parse_payload(raw: object) -> Payload:
         raise invalid_param(
             f"(#100) Too many records in payload[data]: {len(data)}. At most {MAX_ROWS} records may be sent per request"
         )
+    if "PAGEUID" in schema:
+        pages = document.get("page_ids")
+        if not isinstance(pages, list) or not pages or not all(isinstance(p, str | int) for p in pages):
+            raise invalid_param("(#100) payload[page_ids] is required when the schema contains PAGEUID")
     payload = Payload(schema=schema, sub_type=sub_type, rows=[], received=len(data))
     for index, row in enumerate(data):
         cells: list[Any] = row if isinstance(row, list) else [row]

@@ -30,6 +30,14 @@ class FormRoute(BaseModel):
     schema_keys: list[str] | None = Field(default=None, alias="schema", min_length=1)
     #: Limited Data Use: rows carry ["LDU"], with California's codes when the lead says California.
     ldu: bool = False
+    #: The ad account owning this form's audiences (``act_`` optional): Meta's audience rate limits
+    #: are per ad account, so a throttled account pauses only its own uploads.
+    account_id: str | None = Field(default=None, pattern=r"^(act_)?\d{1,30}$")
+
+    @field_validator("account_id")
+    @classmethod
+    def _bare_account(cls, value: str | None) -> str | None:
+        return value.removeprefix("act_") if value else None
 
     @field_validator("schema_keys")
     @classmethod

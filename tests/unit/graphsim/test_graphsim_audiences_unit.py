@@ -95,6 +95,13 @@ def test_unhashed_keys_and_ldu_cells_are_accepted():
     assert _payload(["EMAIL", "DATA_PROCESSING_OPTIONS"], [["", ["LDU"]]]).invalid == 1
 
 
+def test_pageuid_needs_page_ids():
+    with pytest.raises(GraphError, match="page_ids"):
+        _payload(["PAGEUID"], [["1234567890"]])
+    payload = parse_payload({"schema": ["PAGEUID"], "data": [["1234567890"]], "page_ids": ["77"]})
+    assert payload.invalid == 0 and len(payload.rows) == 1
+
+
 def test_data_source_lock_both_ways():
     audience = _audience()
     add_members(audience, _payload(["EMAIL"], [[h("a")]]))

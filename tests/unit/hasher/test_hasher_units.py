@@ -94,3 +94,27 @@ def test_a_forgotten_lead_is_removed_from_its_old_image():
     fetched = {"status": "FETCHED", "leadgen_id": "1", "field_data": [{"name": "email", "values": ["a@b.co"]}]}
     change = classify("MODIFY", {"status": "FORGOTTEN", "leadgen_id": "1"}, fetched, None)
     assert change is not None and change.op == "remove" and change.image is fetched
+
+
+def test_messages_carry_the_routed_account_and_pageuid_pages():
+    from leadloop.hasher.service import LeadChange, messages_for
+    from leadloop.routing import FormRoute
+
+    image = {"leadgen_id": "5", "form_id": "9", "field_data": answers(email="a@b.co", page_scoped_id="4242")}
+    route = FormRoute.model_validate(
+        {
+            "form_id": "9",
+            "page_id": "77",
+            "audience_ids": ["111"],
+            "account_id": "act_9001",
+            "schema": ["EMAIL", "PAGEUID"],
+            "field_map": {"page_scoped_id": "PAGEUID"},
+        }
+    )
+    [msg] = messages_for(LeadChange("add", image), route)
+    assert (msg.account_id, msg.page_ids, msg.rows[0][1]) == ("9001", ["77"], "4242")
+    plain = route.model_copy(update={"schema_keys": ["EMAIL"], "account_id": None})
+    [msg] = messages_for(LeadChange("add", image), plain)
+    assert (msg.account_id, msg.page_ids) == (None, None)
+    with pytest.raises(ValidationError):
+        FormRoute.model_validate({"form_id": "9", "page_id": "77", "account_id": "9001x"})

@@ -80,3 +80,21 @@ def test_random_session_ids_are_positive_int63():
 def test_well_formed_rejects_a_short_row():
     msg = AudienceRowsMessage.model_construct(audience_id="1", op="add", schema_keys=["EMAIL", "PHONE"], rows=[["x"]])
     assert not well_formed(msg)
+
+
+def test_pageuid_rows_carry_their_page_ids_and_groups_keep_pages_apart():
+    pageuid = {"schema": ["PAGEUID"], "rows": [["1234567890"]]}
+    first, second = plan_calls(
+        [received("p1", page_ids=["77"], **pageuid), received("p2", page_ids=["78"], **pageuid)]
+    )
+    assert json.loads(first.form()["payload"])["page_ids"] == ["77"]
+    assert json.loads(second.form()["payload"])["page_ids"] == ["78"]
+    assert "page_ids" not in json.loads(plan_calls([received("e")])[0].form()["payload"])
+
+
+def test_a_pageuid_message_without_page_ids_is_refused():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="page_ids"):
+        AudienceRowsMessage.model_validate(message(schema=["PAGEUID"], rows=[["1234567890"]]))

@@ -71,6 +71,32 @@ def test_throttling_keeps_the_messages_for_metas_wait_and_stops_calling():
     assert rig.dlq.texts == []
 
 
+def test_an_ad_account_throttle_pauses_only_that_accounts_audiences():
+    rig = Rig()
+    rig.graph.script = [throttled(wait=300.0)]
+    records = [
+        record("a1", message("111", account_id="9001")),
+        record("a2", message("112", account_id="9001")),
+        record("b1", message("222", account_id="9002")),
+    ]
+    assert run(rig, records) == {"a1", "a2"}
+    assert [path for path, _ in rig.graph.calls] == ["111/users", "222/users"]
+    assert rig.hider.hidden == {"rh-a1": 300, "rh-a2": 300}
+
+
+def test_an_app_wide_throttle_or_an_unnamed_account_pauses_everything():
+    for error, accounts in [
+        (GraphThrottledError("Application request limit reached", retry_after=60, code=4, http_status=400), "9001"),
+        (throttled(wait=60.0), None),
+    ]:
+        rig = Rig()
+        rig.graph.script = [error]
+        extra = {"account_id": accounts} if accounts else {}
+        records = [record("a", message("111", **extra)), record("b", message("222", account_id="9002"))]
+        assert run(rig, records) == {"a", "b"}
+        assert len(rig.graph.calls) == 1
+
+
 def test_a_throttle_wait_is_capped():
     rig = Rig()
     rig.graph.script = [throttled(wait=100_000.0)]

@@ -29,12 +29,18 @@ class AudienceRowsMessage(BaseModel):
     rows: list[list[str]] = Field(min_length=1, max_length=MAX_ROWS)
     lead_id: _Id | None = None
     form_id: _Id | None = None
+    #: The audience's ad account (digits), when routing names it: scopes Meta's per-account throttling.
+    account_id: _Id | None = None
+    #: The Pages whose page-scoped ids a PAGEUID column holds (Meta requires them with PAGEUID).
+    page_ids: list[_Id] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _rows_are_hashed(self) -> AudienceRowsMessage:
         unknown = [k for k in self.schema_keys if k not in SCHEMA_KEYS]
         if unknown:
             raise ValueError(f"unknown schema keys: {', '.join(unknown)}")
+        if "PAGEUID" in self.schema_keys and not self.page_ids:
+            raise ValueError("a PAGEUID schema needs page_ids")
         hashed = [i for i, k in enumerate(self.schema_keys) if k not in UNHASHED_KEYS]
         for row in self.rows:
             if len(row) != len(self.schema_keys):

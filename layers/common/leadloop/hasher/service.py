@@ -126,6 +126,8 @@ def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessa
                 "rows": [hashed.cells],
                 "lead_id": change.lead_id,
                 "form_id": change.form_id,
+                "account_id": route.account_id,
+                "page_ids": [route.page_id] if "PAGEUID" in schema else None,
             }
         )
         for audience_id in route.audience_ids

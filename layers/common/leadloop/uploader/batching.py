@@ -40,6 +40,9 @@ class GroupKey:
     audience_id: str
     op: Op
     schema: tuple[str, ...]
+    page_ids: tuple[str, ...] = ()
+    #: Not sent; decides which calls a per-account throttle pauses ("" when routing does not say).
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Call:
             "data": [[payload_cell(k, c) for k, c in zip(self.key.schema, row, strict=True)] for row in self.rows],
             "is_raw": True,
         }
+        if self.key.page_ids:
+            payload["page_ids"] = list(self.key.page_ids)
         fields = {"payload": json.dumps(payload, separators=(",", ":"))}
         if self.session is not None:
             fields["session"] = json.dumps(self.session.as_json(), separators=(",", ":"))
@@ -106,7 +111,7 @@ def plan_calls(
     groups: dict[GroupKey, _Group] = {}
     for item in received:
         msg = item.message
-        key = GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys))
+        key = GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys), tuple(msg.page_ids or ()), msg.account_id or "")
         group = groups.setdefault(key, _Group())
         for row in msg.rows:
             group.rows.setdefault(tuple(row), set()).add(item.message_id)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from leadloop.graph import GraphAuthError, GraphError, GraphThrottledError
 
+#: Business Use Case limits: Meta counts these per ad account (80003 is Custom Audience's).
+ACCOUNT_THROTTLE_CODES = frozenset(range(80000, 80015))
+
 
 class Kind(enum.IntEnum):
     SENT = 0
@@ -32,6 +35,8 @@ class Outcome:
     reason: str = ""
     #: Stop calling Graph for the rest of the batch (Meta says continuing lengthens a block).
     stop_calls: bool = False
+    #: With ``stop_calls``: stop only calls for the same ad account (a BUC limit), not every call.
+    account_scoped: bool = False
 
     def merge(self, other: Outcome) -> Outcome:
         """The outcome of a message two calls decided (the stronger kind, the longer wait)."""
@@ -57,7 +62,8 @@ class Policy:
         reason = f"audience {audience_id}: {error.describe()}"
         if isinstance(error, GraphThrottledError):
             wait = max(1, min(self.max_throttle_wait, int(error.retry_after)))
-            return Outcome(Kind.KEEP, wait, reason, stop_calls=True)
+            per_account = error.code in ACCOUNT_THROTTLE_CODES
+            return Outcome(Kind.KEEP, wait, reason, stop_calls=True, account_scoped=per_account)
         if isinstance(error, GraphAuthError):
             # Every later call carries the same token: stop, keep everything, alert.
             return Outcome(Kind.KEEP, self.auth_delay, reason, stop_calls=True)

@@ -103,23 +103,47 @@ def _send(
     calls: Sequence[Call], deps: UploaderDeps, fates: dict[str, Outcome], time_left: Callable[[], float]
 ) -> dict[str, AudienceCounts]:
     counts: dict[str, AudienceCounts] = defaultdict(AudienceCounts)
-    stopped: Outcome | None = None
+    stops = _Stops()
     graph: UsersApi | None = None
     for call in calls:
         budget = time_left() - RESERVE_SECONDS
-        if stopped is None and budget < min(deps.call_timeout, 5.0):
-            stopped = Outcome(Kind.KEEP, BUDGET_WAIT_SECONDS, "time budget spent before the call")
+        if stops.everything is None and budget < min(deps.call_timeout, 5.0):
+            stops.everything = Outcome(Kind.KEEP, BUDGET_WAIT_SECONDS, "time budget spent before the call")
             logger.warning("time budget spent: remaining uploads return later")
+        stopped = stops.for_call(call)
         if stopped is not None:
             outcome = Outcome(Kind.KEEP, stopped.wait, stopped.reason)
         else:
             graph = graph or deps.graph()
             outcome = _call(graph, call, min(deps.call_timeout, budget), deps.policy, counts)
-            if outcome.stop_calls:
-                stopped = outcome
+            stops.note(call, outcome)
         for message_id in call.message_ids:
             fates[message_id] = fates.get(message_id, SENT).merge(outcome)
     return counts
+
+
+@dataclass
+class _Stops:
+    """Which later calls a stop applies to: all of them, or those of one throttled ad account.
+
+    A per-account limit whose account routing does not name stops everything: pressing on with the
+    audience's siblings could lengthen the block Meta imposed.
+    """
+
+    everything: Outcome | None = None
+    accounts: dict[str, Outcome] = field(default_factory=dict)
+
+    def for_call(self, call: Call) -> Outcome | None:
+        return self.everything or self.accounts.get(call.key.account_id or "")
+
+    def note(self, call: Call, outcome: Outcome) -> None:
+        if not outcome.stop_calls:
+            return
+        if outcome.account_scoped and call.key.account_id:
+            self.accounts[call.key.account_id] = outcome
+            logger.warning("ad account throttled: its uploads wait", extra={"account_id": call.key.account_id})
+        else:
+            self.everything = outcome
 
 
 def _call(graph: UsersApi, call: Call, timeout: float, policy: Policy, counts: dict[str, AudienceCounts]) -> Outcome:
