@@ -17,6 +17,8 @@ Python API
     sim.audience(audience_id)                           # = GET /_sim/audiences/{id} (None when unknown)
     sim.set_audience_status(audience_id, code, description="")   # operation_status (471, 414, ...)
     sim.set_audience_budget(account_id, calls)          # custom-audience calls per rolling hour; None = formula
+    sim.set_audience_size(audience_id, n)               # = POST /_sim/audiences/{id}/size (None clears)
+    sim.set_replace_outcome(audience_id, "fail"|"ok")   # = POST /_sim/audiences/{id}/replace_outcome
     sim.add_user_token(token, page_ids=[...], account_ids=[...])   # extra: user/system-user token
     sim.subscribe(callback_url, verify_token)           # Meta's verification GET; SubscriptionError
     lead_id = sim.create_lead(page_id, form_id, field_data, ad_id=None, created_time=None, deliver=False)
@@ -79,10 +81,12 @@ are not counted; validation errors (100, 2650, 1713230) are.
   subtypes → 100), ``description``, ``customer_file_source`` (USER_PROVIDED_ONLY |
   PARTNER_PROVIDED_ONLY | BOTH_USER_AND_PARTNER_PROVIDED, optional) → ``{"id"}`` (17-digit string).
 - ``GET /{v}/{audience_id}?fields=`` (default ``id``): id, name, account_id, subtype, description,
-  customer_file_source (when set), operation_status ``{code, description}`` (200 "Normal" unless set
-  through ``/_sim``; 410/411/412 are not derived), delivery_status (200 from 100 members, else
-  300 "too small"), approximate_count_lower_bound/_upper_bound (exact below 100 members; else
-  floored to 2 significant figures and that plus one step: 1234 → 1200/1300, 0 → 0/0),
+  customer_file_source (when set), operation_status ``{code, description}`` (200 "Normal"; 414/415
+  from ``usersreplace``, else only what ``/_sim`` sets; 410/411/412 are not derived),
+  delivery_status (200 from an approximate size of 100, else 300 "too small"),
+  approximate_count_lower_bound/_upper_bound of the approximate size = max(members, the ``/size``
+  hook's fake floor) (exact below 100; else floored to 2 significant figures and that plus one
+  step: 1234 → 1200/1300, 0 → 0/0),
   data_source (``{"type": "UNKNOWN", "sub_type": "ANYTHING"}`` until the first add, then
   ``FILE_IMPORTED`` + ``MULTI_HASHES`` or ``HASHES``; ``creation_params: "[]"``), time_created,
   time_updated / time_content_updated (unix; last member change), retention_days (0),
@@ -100,7 +104,9 @@ are not counted; validation errors (100, 2650, 1713230) are.
   Upload Blocked"; structure → 100: missing payload, unknown or repeated schema key, > 10,000 rows
   ("... At most 10000 records ..."), a row whose cell count differs from the schema, a cell of the
   wrong type (strings; DATA_PROCESSING_OPTIONS a list of strings, _COUNTRY/_STATE ints,
-  LOOKALIKE_VALUE a number); the whole call is then refused and nothing changes. Adds only: the
+  LOOKALIKE_VALUE a number); the whole call is then refused and nothing changes. A replace open or
+  processing (or operation_status 414 set through ``/_sim``) → 2650/1870145 "Audience update in
+  progress" (``is_transient`` true; Meta: no /users edits during a replace). Adds only: the
   data-format lock — the first add fixes the sub-type (``MULTI_HASHES`` for array schemas,
   ``HASHES`` for a single key) and an add of the other kind → 2650 "(#2650) Failed to update the
   custom audience: This audience was created from data source FILE_IMPORTED.MULTI_HASHES, which
@@ -120,16 +126,50 @@ are not counted; validation errors (100, 2650, 1713230) are.
   APPUID) with it — identifier-level matching, like Meta matching a person; a row without
   identifying cells removes members equal to it on all its non-empty non-LDU cells (a shared
   first name alone never removes anyone).
+- ``POST /{v}/{audience_id}/usersreplace`` replaces every member (meta-api.md §6). ``payload`` as
+  for ``/users`` (same parsing, 471 → 100/1713230, structure → 100, data-format lock → the same 2650
+  message) and ``session`` (required here: missing → 100); subtype not CUSTOM → 100. Order: 471,
+  subtype, payload, session, the replace rules, the lock. Replace errors are 2650 with a subcode,
+  HTTP 400, message "(#2650) Failed to update the custom audience: <name>: <detail>",
+  ``error_user_title`` <name>, ``is_transient`` false except 1870145: 1870144 "DFCA size not
+  supported for replace" (batch 1 while the approximate size is ≥ 100,000,000); 1870145 "Audience
+  update in progress" (batch 1 of a new session while another replace is open or processing or
+  operation_status is 414; or batch 1 again for the same session: Meta says never send it twice,
+  we refuse it); 1870147 "Invalid upload batch for replace" (batch_seq ≠ 1 for a session whose
+  batch 1 was never accepted); 1870159 "Replace session finished" (any batch for a session that
+  received ``last_batch_flag: true``, also after processing; wins over 1870158); 1870158 "Replace
+  session timed out" (any batch once more than ``replace_window_seconds``, default 5400, passed
+  since batch 1 on the virtual clock; the window is fixed when batch 1 is accepted); 1870148
+  "Something went wrong" (only with the ``replace_outcome`` "fail" hook, as the answer of the
+  closing batch when the replace fails within that call, i.e. processing 0; the batch still
+  counts). Batch 1 of a fresh session opens it (start = virtual now) and sets operation_status
+  414 "Replace in progress: ..."; other batches (any number but 1, any order, duplicates,
+  concurrent) stage their valid rows, deduped like adds (schema = union of the replace's keys;
+  batch 1 must fit the audience's data-format lock, later batches the replace's). ``last_batch_flag:
+  true`` on any accepted batch (batch 1 too) closes the session; a session whose window passes
+  without it closes itself at the window's end with what arrived. Processing then takes
+  ``replace_processing_seconds`` of virtual time (default 0: done within the closing call), still
+  414; at its end the members become exactly the staged set (old members and schema dropped, the
+  lock becomes the replace's), operation_status 200 "Normal" (a 471 set meanwhile stays),
+  time_updated/time_content_updated = that end. Windows and processing are evaluated lazily
+  whenever the audience is read or touched (Graph or ``/_sim``). With the ``replace_outcome``
+  "fail" hook armed, the replace ends instead as 415 "Replace failed: ..." with members untouched;
+  415 stays until the next replace or a ``/status`` change and does not block a new replace.
+  Answer ``{"account_id" (digits), "audience_id", "session_id", "num_received",
+  "num_invalid_entries", "invalid_entry_samples"}`` (counts cumulative for the session, samples
+  for this call). Thread-safe: concurrent batches of one session are fine.
 - ``GET /{v}/{audience_id}/sessions[?session_id=]`` → ``{"data": [{session_id, stage ("uploading"
-  until a batch with last_batch_flag, then "processed"), num_received, num_matched ("-1" while
-  uploading, then the valid rows), num_invalid_entries, progress ("0"/"100"), start_time, end_time
-  ("0" while open)}]}``, newest first, every value a string.
+  until a batch with last_batch_flag, then "processed"; replace sessions: "uploading", then
+  "processing" until done, then "processed" or "failed"), num_received, num_matched ("-1" until
+  processed, then the valid rows; "0" when failed), num_invalid_entries, progress ("0"/"100" once
+  processed or failed), start_time, end_time ("0" until processed or failed)}]}``, newest first,
+  every value a string.
 - ``DELETE /{v}/act_{id}/usersofanyaudience`` (or ``POST`` with ``method=DELETE``), same
   ``payload``/``session`` → removes matching members from every audience of the account except
-  flagged (471) ones, which are skipped silently → ``{"account_id", "session_id", "num_received",
+  flagged (471) ones and ones being replaced (as for ``/users`` → 1870145), which are skipped
+  silently → ``{"account_id", "session_id", "num_received",
   "num_invalid_entries", "invalid_entry_samples"}`` (counts cumulative per account + session).
-- Not implemented: listing ``GET /act_{id}/customaudiences``, ``POST``/``DELETE /{audience_id}``,
-  ``usersreplace``, asynchronous processing delays, 414 blocking ``/users``.
+- Not implemented: listing ``GET /act_{id}/customaudiences``, ``POST``/``DELETE /{audience_id}``.
 - ``POST /{v}/`` (or ``POST /``) batch: ``batch`` = JSON array (form field, or a list in a JSON
   body) of ≤ 50 ``{method, relative_url, body?, name?}``; more → 100 ``GraphBatchException`` "Too
   many requests in batch message. Maximum batch size is 50". The top-level token is mandatory and
@@ -187,11 +227,19 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   /_sim/tokens`` ``{"token", "page_ids"?, "account_ids"?}``.
 - ``GET /_sim/audiences/{id}`` → ``{"id", "account_id", "name", "schema": [key, ...], "members":
   [[cell, ...]] (exact, aligned with schema), "operation_status": {"code", "description"},
-  "data_source": {...}, "sessions": [Graph session fields + "op": add|remove, oldest first]}``;
-  unknown → 404.
+  "data_source": {...}, "sessions": [Graph session fields + "op": add|remove|replace, oldest
+  first; replace sessions also "batches": [batch_seq, ...] (accepted, in arrival order) and
+  "last_batch_flag_seen": bool]}``; unknown → 404.
 - ``POST /_sim/audiences/{id}/status`` ``{"code", "description"?}`` sets ``operation_status``
-  (471 flagged → member edits refused with 100/1713230; other codes are only shown) →
+  (471 flagged → member edits refused with 100/1713230; 414 → ``/users`` edits and new replaces
+  refused with 2650/1870145 as if a replace ran; other codes are only shown) →
   ``{"id", "operation_status"}``; unknown → 404.
+- ``POST /_sim/audiences/{id}/size`` ``{"approximate_count": int | null}`` → ``{"id",
+  "approximate_count"}``: a fake size floor; the approximate size (bounds, delivery_status, the
+  100M replace check) is max(members, floor); ``null`` clears it; unknown → 404.
+- ``POST /_sim/audiences/{id}/replace_outcome`` ``{"outcome": "fail" | "ok"}`` → ``{"id",
+  "outcome"}``: "fail" makes the next replace to finish processing end as 415 (one-shot); "ok"
+  disarms it; unknown → 404.
 - ``POST /_sim/faults`` ``{"path": regex (re.search on the path incl. /{version}/; batch items use
   their normalized /{version}/... path), "method"?, "status"?, "error"?: {"code", "error_subcode"?,
   "message"?, "is_transient"?, "type"?, "error_user_title"?, "error_user_msg"?, "error_data"?},
@@ -210,12 +258,15 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   and each of their items (``status`` null for a ``batch_null`` item); paths without query
   strings, never tokens, proofs or secrets. ``/users`` and ``usersofanyaudience`` calls carry
   ``op`` (add|remove) and ``rows`` (rows in the payload, also when refused; absent when unreadable;
-  ``op`` is absent for fault answers). ``DELETE /_sim/calls`` resets.
+  ``op`` is absent for fault answers). ``usersreplace`` calls carry ``op: "replace"``, ``rows`` and
+  ``session_id`` (string), ``batch_seq``, ``last_batch_flag`` (also when refused; absent when the
+  session is missing or unreadable). ``DELETE /_sim/calls`` resets.
 - ``GET /_sim/config``; ``POST /_sim/config`` ``{"leadgen_budgets"?: {page_id: calls | null},
   "webhook_retry_delays"?, "webhook_timeout"?, "require_appsecret_proof"?,
   "require_page_subscription"?, "app_hourly_budget"?, "default_limit"?, "max_limit"?, "seed"?,
   "audience_budgets"?: {account_id (act_ or digits): calls | null}, "ads_api_access_tier"?:
-  development_access|standard_access}``; the answer lists ``audience_budgets`` by ``act_`` id.
+  development_access|standard_access, "replace_window_seconds"? (5400), "replace_processing_seconds"?
+  (0)}``; the answer lists ``audience_budgets`` by ``act_`` id.
 - Faults (``/_sim/faults``) answer audience calls like any other, e.g. ``{"path": "/users$",
   "error": {"code": 613, "error_subcode": 1487742}}``, 17/2446079, 190/463, 2650; a fault answer
   is not counted against the audience budget and carries no usage headers.

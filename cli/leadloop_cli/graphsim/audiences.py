@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from leadloop_cli.graphsim.errors import GraphError, invalid_param
-from leadloop_cli.graphsim.models import UploadSession
+from leadloop_cli.graphsim.models import REPLACE_OP, UploadSession
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -317,7 +317,8 @@ def record_session(
     """Count this call in its session (a call without ``session`` is a one-batch session)."""
     record = None
     if session is not None:
-        record = next((s for s in audience.sessions if s.session_id == session.session_id), None)
+        # usersreplace sessions keep their own records (replace.py), even under the same id.
+        record = next((s for s in audience.sessions if s.session_id == session.session_id and s.op != REPLACE_OP), None)
     if record is None:
         record = UploadSession(
             session_id=session.session_id if session is not None else new_session_id, op=op, start_time=now
@@ -345,9 +346,14 @@ def count_bounds(size: int) -> tuple[int, int]:
     return lower, lower + step
 
 
+def approximate_size(audience: Audience) -> int:
+    """The size Meta would report: the members, or the test hook's fake floor when larger."""
+    return max(len(audience.members), audience.size_floor or 0)
+
+
 def delivery_status(audience: Audience) -> dict[str, Any]:
-    """200 when usable (≥ 100 members), 300 when too small."""
-    if len(audience.members) >= 100:
+    """200 when usable (approximate size ≥ 100), 300 when too small."""
+    if approximate_size(audience) >= 100:
         return {"code": 200, "description": "This audience is ready for use."}
     return {"code": 300, "description": "This audience is too small to be used for ad delivery."}
 
@@ -361,7 +367,7 @@ def data_source(audience: Audience) -> dict[str, Any]:
 
 def render_audience(audience: Audience) -> dict[str, Any]:
     """Every readable field of the audience node (callers select the requested ones)."""
-    lower, upper = count_bounds(len(audience.members))
+    lower, upper = count_bounds(approximate_size(audience))
     values: dict[str, Any] = {
         "id": audience.id,
         "name": audience.name,

@@ -8,6 +8,7 @@ DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
 MAX_BATCH = 50
+REPLACE_WINDOW_SECONDS = 5_400  # Meta: a replace session lasts at most 90 minutes from batch 1
 
 
 @dataclass
@@ -25,6 +26,8 @@ class SimConfig:
     max_limit: int = MAX_LIMIT
     seed: int = 0
     ads_api_access_tier: str = "development_access"
+    replace_window_seconds: int = REPLACE_WINDOW_SECONDS
+    replace_processing_seconds: int = 0
 
     def public(self) -> dict[str, object]:
         """The knobs without the app secret (for ``GET /_sim/config``)."""
@@ -39,4 +42,6 @@ class SimConfig:
             "max_limit": self.max_limit,
             "seed": self.seed,
             "ads_api_access_tier": self.ads_api_access_tier,
+            "replace_window_seconds": self.replace_window_seconds,
+            "replace_processing_seconds": self.replace_processing_seconds,
         }

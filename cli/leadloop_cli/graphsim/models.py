@@ -85,12 +85,18 @@ class Lead:
         return (self.created_time, self.seq)
 
 
+REPLACE_OP = "replace"
+"""``UploadSession.op`` of a ``usersreplace`` session (``/users`` sessions are ``add``/``remove``)."""
+
+
 @dataclass
 class UploadSession:
-    """One ``/users`` upload session of an audience (Meta's ``CustomAudienceSession``).
+    """One upload session of an audience (Meta's ``CustomAudienceSession``).
 
-    ``num_matched`` stays ``-1`` while the session is open; the simulator counts every valid row
-    as matched once it is processed.
+    ``num_matched`` stays ``-1`` until the session is processed; the simulator counts every valid
+    row as matched then (``0`` for a failed replace, which changed nothing). Replace sessions go
+    ``uploading`` → ``processing`` → ``processed``/``failed`` and remember their accepted
+    ``batch_seqs`` so tests can check how a client numbered its batches.
     """
 
     session_id: str
@@ -102,20 +108,46 @@ class UploadSession:
     num_invalid_entries: int = 0
     batches: int = 0
     end_time: int = 0
+    batch_seqs: list[int] = field(default_factory=list)
+    last_batch_flag_seen: bool = False
 
     def render(self) -> dict[str, str]:
         """The Graph shape: every value a string, as Meta sends it."""
-        processed = self.stage == "processed"
+        done = self.stage in ("processed", "failed")
+        matched = self.num_valid if self.stage == "processed" else 0 if done else -1
         return {
             "session_id": self.session_id,
             "stage": self.stage,
             "num_received": str(self.num_received),
-            "num_matched": str(self.num_valid if processed else -1),
+            "num_matched": str(matched),
             "num_invalid_entries": str(self.num_invalid_entries),
-            "progress": "100" if processed else "0",
+            "progress": "100" if done else "0",
             "start_time": str(self.start_time),
             "end_time": str(self.end_time),
         }
+
+
+@dataclass
+class ReplaceJob:
+    """A ``usersreplace`` session: its listed record, the members staged so far and its timing.
+
+    ``staged`` is a scratch audience (so staging reuses the /users alignment, dedupe and
+    data-format lock) and is dropped once the replace finished. ``closed_at`` is set by
+    ``last_batch_flag`` or by the window running out (``timed_out``); ``done_at`` is when
+    processing ends on the virtual clock.
+    """
+
+    record: UploadSession
+    staged: Audience | None
+    deadline: int
+    closed_at: int | None = None
+    done_at: int | None = None
+    timed_out: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Open or still processing: the audience is being updated."""
+        return self.record.stage in ("uploading", "processing")
 
 
 @dataclass
@@ -125,7 +157,8 @@ class Audience:
     ``members`` rows are aligned with ``schema`` (the union of the keys uploaded so far, in order
     of first use; older rows are padded with ``""`` when a later upload brings a new key).
     ``data_source_sub_type`` is ``None`` until the first add fixes it (``MULTI_HASHES`` or
-    ``HASHES``).
+    ``HASHES``). ``replaces`` holds every ``usersreplace`` session by id (at most one active);
+    ``size_floor`` and ``fail_next_replace`` are test hooks (fake size, one-shot replace failure).
     """
 
     id: str
@@ -142,6 +175,9 @@ class Audience:
     time_created: int = 0
     time_updated: int = 0
     member_keys: set[str] = field(default_factory=set, repr=False)
+    replaces: dict[str, ReplaceJob] = field(default_factory=dict, repr=False)
+    size_floor: int | None = None
+    fail_next_replace: bool = False
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ class ConfigIn(_Strict):
     seed: int | None = None
     audience_budgets: dict[str, Annotated[int, Field(ge=0)] | None] | None = None
     ads_api_access_tier: Literal["development_access", "standard_access"] | None = None
+    replace_window_seconds: int | None = Field(default=None, ge=0, le=MAX_UNIX)
+    replace_processing_seconds: int | None = Field(default=None, ge=0, le=MAX_UNIX)
 
 
 class PageIn(_Strict):
@@ -149,6 +151,18 @@ class AudienceStatusIn(_Strict):
 
     code: int = Field(ge=0, le=999)
     description: str = ""
+
+
+class AudienceSizeIn(_Strict):
+    """Body of ``POST /_sim/audiences/{id}/size``: a fake size floor (``null`` clears it)."""
+
+    approximate_count: int | None = Field(ge=0)
+
+
+class ReplaceOutcomeIn(_Strict):
+    """Body of ``POST /_sim/audiences/{id}/replace_outcome``: how the next replace ends."""
+
+    outcome: Literal["fail", "ok"]
 
 
 class TokenIn(_Strict):

@@ -116,6 +116,16 @@ class GraphSimulator:
         """Set an audience's ``operation_status`` (471 flagged, 414 replace in progress, ...)."""
         self._core.state.set_audience_status(str(audience_id), code, description)
 
+    def set_audience_size(self, audience_id: str, approximate_count: int | None) -> None:
+        """Fake the audience's size floor (bounds, the 100M replace limit); ``None`` clears it."""
+        self._core.state.set_audience_size(str(audience_id), approximate_count)
+
+    def set_replace_outcome(self, audience_id: str, outcome: str) -> None:
+        """``"fail"``: the next replace to finish ends as 415 (one-shot); ``"ok"``: it finishes normally."""
+        if outcome not in ("fail", "ok"):
+            raise ValueError("outcome must be 'fail' or 'ok'")
+        self._core.state.set_replace_outcome(str(audience_id), outcome == "fail")
+
     def set_audience_budget(self, account_id: str, calls: int | None) -> None:
         """Override the ad account's custom-audience calls per rolling hour (``None`` = Meta's formula)."""
         self._core.usage.set_audience_budget(normalize_account_id(account_id), calls)

@@ -25,6 +25,7 @@ from leadloop_cli.graphsim.models import (
     TokenGrant,
     TokenKind,
 )
+from leadloop_cli.graphsim.replace import settle
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -164,12 +165,37 @@ class SimState:
         with self.lock:
             return [a for a in self._audiences.values() if a.account_id == account_id]
 
+    def settle_audience(self, audience: Audience) -> None:
+        """Bring the audience's replace sessions up to the virtual now (windows, processing)."""
+        with self.lock:
+            settle(audience, self.clock.now(), self.config.replace_processing_seconds)
+
     def set_audience_status(self, audience_id: str, code: int, description: str) -> Audience:
-        """Set ``operation_status`` (e.g. 471 flagged, 414 replace in progress); ``KeyError`` if unknown."""
+        """Set ``operation_status`` (e.g. 471 flagged, 414 replace in progress); ``KeyError`` if unknown.
+
+        Replaces due by now finish first, so they cannot overwrite the status set here later.
+        """
         with self.lock:
             audience = self._audiences[audience_id]
+            self.settle_audience(audience)
             audience.operation_status = {"code": code, "description": description}
             audience.time_updated = self.clock.now()
+            return audience
+
+    def set_audience_size(self, audience_id: str, approximate_count: int | None) -> Audience:
+        """Fake a size floor (reported bounds, the 100M replace limit); ``None`` clears it."""
+        with self.lock:
+            audience = self._audiences[audience_id]
+            self.settle_audience(audience)
+            audience.size_floor = approximate_count
+            return audience
+
+    def set_replace_outcome(self, audience_id: str, fail: bool) -> Audience:
+        """Arm (or disarm) a one-shot failure (415) of the next replace to finish processing."""
+        with self.lock:
+            audience = self._audiences[audience_id]
+            self.settle_audience(audience)
+            audience.fail_next_replace = fail
             return audience
 
     def count_any_session(self, account_id: str, session_id: str, received: int, invalid: int) -> tuple[int, int]:

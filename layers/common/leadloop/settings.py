@@ -70,6 +70,23 @@ class AudienceUploaderSettings(CommonSettings):
     upload_auth_retry_delay_seconds: int = Field(default=1800, alias="UPLOAD_AUTH_RETRY_DELAY_SECONDS", ge=60)
 
 
+class AudienceReplaceSettings(CommonSettings):
+    """AudienceReplaceFunction: the tasks of the AudienceReplace state machine."""
+
+    staging_bucket_name: _Name = Field(alias="STAGING_BUCKET_NAME")
+    #: Meta's replace window (90 min from batch 1) and the part of it we never plan to use.
+    replace_window_seconds: int = Field(default=5400, alias="REPLACE_WINDOW_SECONDS", ge=60, le=5400)
+    replace_safety_margin_seconds: int = Field(default=600, alias="REPLACE_SAFETY_MARGIN_SECONDS", ge=0)
+    replace_default_concurrency: int = Field(default=4, alias="REPLACE_DEFAULT_CONCURRENCY", ge=1, le=16)
+    #: Rows per chunk: Meta's maximum per call; lower only to exercise many chunks in tests.
+    replace_chunk_rows: int = Field(default=10_000, alias="REPLACE_CHUNK_ROWS", ge=1, le=10_000)
+    replace_poll_seconds: int = Field(default=60, alias="REPLACE_POLL_SECONDS", ge=1)
+    #: How long to wait for a busy audience before giving up, and for Meta to finish processing.
+    replace_busy_max_seconds: int = Field(default=6 * 3600, alias="REPLACE_BUSY_MAX_SECONDS", ge=1)
+    replace_processing_max_seconds: int = Field(default=24 * 3600, alias="REPLACE_PROCESSING_MAX_SECONDS", ge=60)
+    replace_partitions: int = Field(default=64, alias="REPLACE_PARTITIONS", ge=1, le=1024)
+
+
 def load_settings[T: CommonSettings](model: type[T]) -> T:
     """Validate the environment into ``model`` once per process (fails fast with field names)."""
     cached = _cache.get(model)

@@ -1,4 +1,4 @@
-"""Graph endpoints for customer-file Custom Audiences (create, read, /users, /sessions, opt-out)."""
+"""Graph endpoints for customer-file Custom Audiences (create, read, /users, /usersreplace, /sessions, opt-out)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from leadloop_cli.graphsim.audiences import (
 from leadloop_cli.graphsim.auth import require_account
 from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
 from leadloop_cli.graphsim.leads import parse_fields
+from leadloop_cli.graphsim.models import REPLACE_OP
+from leadloop_cli.graphsim.replace import accept_batch, ensure_custom, ensure_not_busy, is_busy
 from leadloop_cli.graphsim.response import GraphResponse
 from leadloop_cli.graphsim.state import normalize_account_id
 
@@ -110,7 +112,9 @@ def _remove_everywhere(request: GraphRequest, core: SimCore, account_id: str) ->
     with state.lock:
         now = core.clock.now()
         for audience in state.account_audiences(account_id):
-            if audience.operation_status.get("code") == 471:  # flagged audiences cannot be edited
+            state.settle_audience(audience)
+            # flagged audiences cannot be edited; audiences being replaced are skipped too
+            if audience.operation_status.get("code") == 471 or is_busy(audience):
                 continue
             count = remove_members(audience, payload)
             if count:
@@ -137,6 +141,7 @@ def read_audience(request: GraphRequest, core: SimCore, grant: TokenGrant, audie
 
     def answer() -> GraphResponse:
         with core.state.lock:
+            core.state.settle_audience(audience)
             values = render_audience(audience)
         selected = {name: values[name] for name in fields if name != "id" and name in values}
         selected["id"] = values["id"]
@@ -148,15 +153,17 @@ def read_audience(request: GraphRequest, core: SimCore, grant: TokenGrant, audie
 def audience_edge(
     request: GraphRequest, core: SimCore, grant: TokenGrant, audience: Audience, edge: str
 ) -> GraphResponse:
-    """``/{audience_id}/users`` (POST add, DELETE or ``method=DELETE`` remove) and ``/sessions``."""
+    """``/{audience_id}/users`` (POST add, DELETE or ``method=DELETE`` remove), ``/usersreplace``, ``/sessions``."""
     require_account(grant, audience.account_id)
     method = _effective_method(request)
     if edge == "users" and method in ("POST", "DELETE"):
         op = ADD if method == "POST" else REMOVE
         return _counted(core, audience.account_id, lambda: _users(request, core, audience, op))
+    if edge == "usersreplace" and method == "POST":
+        return _counted(core, audience.account_id, lambda: _users_replace(request, core, audience))
     if edge == "sessions" and method == "GET":
         return _counted(core, audience.account_id, lambda: _sessions(request, core, audience))
-    if edge in ("users", "sessions"):
+    if edge in ("users", "usersreplace", "sessions"):
         raise unsupported_request(request.method, f"{audience.id}/{edge}")
     raise nonexisting_field(edge, "CustomAudience")
 
@@ -181,6 +188,8 @@ def _users(request: GraphRequest, core: SimCore, audience: Audience, op: str) ->
         session = parse_session(request.param("session"))
         new_session_id = state.new_session_id()
         with state.lock:
+            state.settle_audience(audience)
+            ensure_not_busy(audience)
             if op == ADD:
                 ensure_source(audience, payload.sub_type)
                 changed = add_members(audience, payload)
@@ -203,9 +212,60 @@ def _users(request: GraphRequest, core: SimCore, audience: Audience, op: str) ->
     return GraphResponse(200, body, rows=payload.received, log={"op": op})
 
 
+def _raw_session(raw: object) -> dict[str, Any]:
+    """``session_id``/``batch_seq``/``last_batch_flag`` for the call log (empty when unreadable)."""
+    try:
+        session = parse_session(raw)
+    except GraphError:
+        return {}
+    if session is None:
+        return {}
+    return {
+        "session_id": session.session_id,
+        "batch_seq": session.batch_seq,
+        "last_batch_flag": session.last_batch_flag,
+    }
+
+
+def _users_replace(request: GraphRequest, core: SimCore, audience: Audience) -> GraphResponse:
+    """One batch of a replace: checks like ``/users``, then Meta's replace-session rules (2650)."""
+    session_log = _raw_session(request.param("session"))
+    log: dict[str, Any] = {"op": REPLACE_OP, "rows": _raw_rows(request.param("payload")), **session_log}
+    state, config = core.state, core.config
+    try:
+        ensure_editable(audience)
+        ensure_custom(audience)
+        payload = parse_payload(request.param("payload"))
+        session = parse_session(request.param("session"))
+        if session is None:
+            raise invalid_param("(#100) The parameter session is required for usersreplace")
+        with state.lock:
+            record = accept_batch(
+                audience,
+                session,
+                payload,
+                now=core.clock.now(),
+                window_seconds=config.replace_window_seconds,
+                processing_seconds=config.replace_processing_seconds,
+            )
+            body = {
+                "account_id": audience.account_id.removeprefix("act_"),
+                "audience_id": audience.id,
+                "session_id": record.session_id,
+                "num_received": record.num_received,
+                "num_invalid_entries": record.num_invalid_entries,
+                "invalid_entry_samples": payload.samples,
+            }
+    except GraphError as error:
+        error.log = log
+        raise
+    return GraphResponse(200, body, rows=payload.received, log={"op": REPLACE_OP, **session_log})
+
+
 def _sessions(request: GraphRequest, core: SimCore, audience: Audience) -> GraphResponse:
     wanted = request.param("session_id")
     with core.state.lock:
+        core.state.settle_audience(audience)
         sessions = [s.render() for s in reversed(audience.sessions)]
     if wanted not in (None, ""):
         sessions = [s for s in sessions if s["session_id"] == str(wanted).strip()]

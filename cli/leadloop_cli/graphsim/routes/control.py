@@ -13,15 +13,18 @@ from leadloop_cli.graphsim.audiences import data_source
 from leadloop_cli.graphsim.errors import ControlError
 from leadloop_cli.graphsim.faults import FaultSpec
 from leadloop_cli.graphsim.leads import render_lead
+from leadloop_cli.graphsim.replace import session_view
 from leadloop_cli.graphsim.schemas import (
     AdAccountIn,
     AudienceIn,
+    AudienceSizeIn,
     AudienceStatusIn,
     ClockIn,
     ConfigIn,
     FormIn,
     LeadIn,
     PageIn,
+    ReplaceOutcomeIn,
     SubscriptionIn,
     TokenIn,
     WebhooksIn,
@@ -189,6 +192,7 @@ def audience_view(core: SimCore, audience_id: str) -> dict[str, Any] | None:
     if audience is None:
         return None
     with core.state.lock:
+        core.state.settle_audience(audience)
         return {
             "id": audience.id,
             "account_id": audience.account_id,
@@ -197,7 +201,7 @@ def audience_view(core: SimCore, audience_id: str) -> dict[str, Any] | None:
             "members": [list(row) for row in audience.members],
             "operation_status": dict(audience.operation_status),
             "data_source": data_source(audience),
-            "sessions": [{**session.render(), "op": session.op} for session in audience.sessions],
+            "sessions": [session_view(session) for session in audience.sessions],
         }
 
 
@@ -215,6 +219,24 @@ def post_audience_status(core: SimCore, request: Request, match: re.Match[str]) 
     except KeyError as exc:
         raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
     return 200, {"id": audience.id, "operation_status": dict(audience.operation_status)}
+
+
+def post_audience_size(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(AudienceSizeIn, request)
+    try:
+        audience = core.state.set_audience_size(match.group("id"), spec.approximate_count)
+    except KeyError as exc:
+        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    return 200, {"id": audience.id, "approximate_count": audience.size_floor}
+
+
+def post_replace_outcome(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(ReplaceOutcomeIn, request)
+    try:
+        audience = core.state.set_replace_outcome(match.group("id"), spec.outcome == "fail")
+    except KeyError as exc:
+        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    return 200, {"id": audience.id, "outcome": "fail" if audience.fail_next_replace else "ok"}
 
 
 def post_token(core: SimCore, request: Request, _: re.Match[str]) -> Result:
@@ -318,6 +340,10 @@ def apply_config(core: SimCore, spec: ConfigIn) -> None:
         if spec.seed is not None:
             config.seed = spec.seed
             core.faults.reseed(spec.seed)
+        if spec.replace_window_seconds is not None:
+            config.replace_window_seconds = spec.replace_window_seconds
+        if spec.replace_processing_seconds is not None:
+            config.replace_processing_seconds = spec.replace_processing_seconds
 
 
 def post_reset(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
@@ -339,6 +365,8 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"^/_sim/audiences$"), post_audience),
     ("GET", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)$"), get_audience),
     ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/status$"), post_audience_status),
+    ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/size$"), post_audience_size),
+    ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/replace_outcome$"), post_replace_outcome),
     ("POST", re.compile(r"^/_sim/tokens$"), post_token),
     ("POST", re.compile(r"^/_sim/faults$"), post_fault),
     ("GET", re.compile(r"^/_sim/faults$"), get_faults),

@@ -16,11 +16,11 @@ the same hashed row twice leaves a Meta audience unchanged, and the uploader fol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from leadloop.audience import hash_row, normalize
+from leadloop.audience import HashedRow, hash_row, normalize
 from leadloop.hasher.mapping import lead_record
 from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.observability import MetricUnit, logger, metrics
@@ -99,22 +99,38 @@ def with_ldu(record: dict[str, str], default_country: str | None) -> dict[str, s
     }
 
 
-def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessage]:
-    """The rows this change sends to each audience the form feeds (none without identifiers)."""
+def route_schema(route: FormRoute) -> list[str]:
+    """The payload schema of a form's leads (its own, or LEAD_SCHEMA; LDU columns when it opts in)."""
     schema = list(route.schema_keys or LEAD_SCHEMA)
-    record = lead_record(change.image.get("field_data") or [], route.field_map)
     if route.ldu:
         schema += [k for k in LDU_KEYS if k not in schema]
+    return schema
+
+
+def lead_row(field_data: Any, route: FormRoute) -> HashedRow:
+    """One lead's payload row in ``route_schema(route)`` order, with the cells refused and why."""
+    record = lead_record(field_data or [], route.field_map)
+    if route.ldu:
         record = with_ldu(record, route.default_country)
-    hashed = hash_row(record, schema, default_country=route.default_country)
+    return hash_row(record, route_schema(route), default_country=route.default_country)
+
+
+def identifies(schema: Sequence[str], cells: Sequence[str]) -> bool:
+    """Whether a row has a cell Meta can match on (LDU columns identify nobody)."""
+    return any(cell for key, cell in zip(schema, cells, strict=True) if key not in LDU_KEYS)
+
+
+def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessage]:
+    """The rows this change sends to each audience the form feeds (none without identifiers)."""
+    schema = route_schema(route)
+    hashed = lead_row(change.image.get("field_data"), route)
     if hashed.rejected:
         metrics.add_metric(name="LeadCellsRejected", unit=MetricUnit.Count, value=len(hashed.rejected))
         logger.info(
             "some lead answers could not be normalized",
             extra={"leadgen_id": change.lead_id, "rejected": [f"{key}:{reason}" for key, reason in hashed.rejected]},
         )
-    identifiers = [cell for key, cell in zip(schema, hashed.cells, strict=True) if key not in LDU_KEYS]
-    if not any(identifiers):
+    if not identifies(schema, hashed.cells):
         metrics.add_metric(name="LeadWithoutIdentifiers", unit=MetricUnit.Count, value=1)
         return []
     return [

@@ -1,0 +1,14 @@
+"""AudienceReplaceFunction: one task of the AudienceReplace state machine per invocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadloop.observability import logger, metrics
+from leadloop.replace import tasks, wiring
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return tasks.run_task(event, wiring.replace_deps(), lambda: context.get_remaining_time_in_millis() / 1000.0)

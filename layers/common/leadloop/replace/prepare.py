@@ -1,0 +1,154 @@
+"""The tasks before Meta's window opens: validate the input, check the audience, lock, stage, pack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from leadloop.observability import logger
+from leadloop.replace.deps import ReplaceDeps
+from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInput
+from leadloop.replace.meta import ensure_replaceable, read_audience
+from leadloop.replace.pack import PackProgress, pack_slice
+from leadloop.replace.request import CsvSource as CsvSpec
+from leadloop.replace.request import ReplaceRequest, parse_request
+from leadloop.replace.sources import CsvSource, LeadSource, RowSource
+from leadloop.replace.stage import StageProgress, stage_slice
+from leadloop.routing import FormRoute
+
+State = dict[str, Any]
+_RUN_ID = re.compile(r"[^A-Za-z0-9_-]")
+#: The lock outlives the window and processing; poll and overflow extend it as they go.
+LOCK_EXTRA_SECONDS = 3 * 3600
+
+
+def request_of(state: State) -> ReplaceRequest:
+    return ReplaceRequest.model_validate(state["request"])
+
+
+def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Validate the execution input and fix the run's parameters (fails before any lock is taken)."""
+    raw = state.get("input")
+    request = parse_request(raw)
+    run_id = _RUN_ID.sub("-", str(state.get("run_id") or ""))[:80]
+    if not run_id:
+        raise InvalidReplaceInput("the run has no id (start it through the state machine)")
+    schema = _source(request, deps, cursor=None).schema
+    s = deps.settings
+    now = int(deps.clock())
+    return {
+        "request": request.model_dump(mode="json"),
+        "run": {
+            "run_id": run_id,
+            "audience_id": request.audience_id,
+            "schema": schema,
+            "chunk_rows": s.replace_chunk_rows,
+            "concurrency": request.max_concurrency or s.replace_default_concurrency,
+            "dry_run": request.dry_run,
+            "source": request.source.type,
+        },
+        "times": {"started": now},
+        "check": {"attempts": 0, "ready": False},
+    }
+
+
+def check(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Meta must allow a replace now; while the audience is busy, ask the machine to wait."""
+    run = state["run"]
+    audience = read_audience(deps.graph(), run["audience_id"])
+    run["account_id"] = audience.account_id or None
+    attempts = int(state["check"].get("attempts", 0))
+    if ensure_replaceable(run["audience_id"], audience) or run["dry_run"]:
+        state["check"] = {"attempts": attempts, "ready": True}
+        return state
+    waited = attempts * deps.settings.replace_poll_seconds
+    if waited >= deps.settings.replace_busy_max_seconds:
+        raise AudienceBusy(f"audience {run['audience_id']} still busy at Meta after {waited} s")
+    logger.info("audience busy at Meta: waiting", extra={"audience_id": run["audience_id"], "attempts": attempts})
+    state["check"] = {"attempts": attempts + 1, "ready": False, "wait_seconds": deps.settings.replace_poll_seconds}
+    return state
+
+
+def lock(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    run = state["run"]
+    now = int(deps.clock())
+    until = now + deps.settings.replace_window_seconds + LOCK_EXTRA_SECONDS
+    deps.records.take_lock(run["audience_id"], run["run_id"], until=until, now=now)
+    run["locked"] = True
+    state["stage"] = {"done": False, "cursor": None}
+    return state
+
+
+def stage(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    request, run = request_of(state), state["run"]
+    progress = StageProgress.from_state(state.get("stage", {}).get("progress"))
+    source = _source(request, deps, cursor=state.get("stage", {}).get("cursor"))
+    finished = stage_slice(
+        source,
+        deps.staging(run["run_id"]),
+        progress,
+        time_left=time_left,
+        partitions=deps.settings.replace_partitions,
+    )
+    state["stage"] = {
+        "done": finished,
+        "cursor": None if finished else source.cursor(),
+        "progress": progress.as_state(),
+    }
+    logger.info("staged", extra={"run_id": run["run_id"], "finished": finished} | progress.as_state())
+    if finished:
+        state["times"]["staged"] = int(deps.clock())
+        state["pack"] = {"done": False}
+    return state
+
+
+def pack(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    run = state["run"]
+    progress = PackProgress.from_state(state.get("pack", {}).get("progress"))
+    finished = pack_slice(
+        deps.staging(run["run_id"]),
+        progress,
+        chunk_rows=run["chunk_rows"],
+        time_left=time_left,
+        partitions=deps.settings.replace_partitions,
+    )
+    state["pack"] = {"done": finished, "progress": progress.as_state()}
+    if finished:
+        if progress.rows_unique == 0:
+            raise EmptySource(f"the source gave no usable row for audience {run['audience_id']}: refusing to empty it")
+        run["chunks"] = progress.chunks
+        state["times"]["packed"] = int(deps.clock())
+        state["send"] = {"session_id": deps.new_session_id(), "attempts": 0}
+        logger.info("packed", extra={"run_id": run["run_id"]} | progress.as_state())
+    return state
+
+
+def _source(request: ReplaceRequest, deps: ReplaceDeps, *, cursor: dict[str, Any] | None) -> RowSource:
+    spec = request.source
+    if isinstance(spec, CsvSpec):
+        return CsvSource(
+            deps.s3, spec.bucket, spec.key, spec.mapping, default_country=spec.default_country, cursor=cursor
+        )
+    routes = _routes_for(request, deps)
+    since = int(deps.clock()) - spec.since_days * 86400 if spec.since_days else None
+    return LeadSource(
+        deps.dynamodb,
+        deps.settings.leads_table_name,
+        routes,
+        audience_id=request.audience_id,
+        since=since,
+        cursor=cursor,
+    )
+
+
+def _routes_for(request: ReplaceRequest, deps: ReplaceDeps) -> list[FormRoute]:
+    routing = deps.routing()
+    spec = request.source
+    wanted = getattr(spec, "form_ids", None)
+    if wanted:
+        missing = [f for f in wanted if routing.form(f) is None]
+        if missing:
+            raise InvalidReplaceInput(f"forms not in the routing document: {', '.join(missing)}")
+        return [r for f in wanted if (r := routing.form(f)) is not None]
+    return [r for r in routing.forms if request.audience_id in r.audience_ids]

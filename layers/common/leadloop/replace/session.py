@@ -1,0 +1,273 @@
+"""The tasks inside and after Meta's window: batch 1, the middle batches, close, poll, overflow.
+
+Window rules (meta-api.md §6.3): batch 1 opens the session and must succeed before any other; the
+rest may go in parallel; nothing is accepted 90 minutes after batch 1. We stop *starting* batches
+``safety margin`` before that, close the session with ``last_batch_flag``, wait for Meta to finish,
+then add whatever did not fit (the overflow) with ordinary ``/users`` calls.
+
+Crash safety: before batch 1 is sent the run item records the attempt; a retried invocation first
+asks Meta whether that session exists, so batch 1 is never sent twice. The middle batches record a
+watermark as they finish; a retry resumes after it (re-sending a later batch is harmless: Meta
+accepts repeated non-first batches and a replace is a set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from leadloop.observability import logger
+from leadloop.replace.deps import ReplaceDeps
+from leadloop.replace.errors import AudienceBusy, ReplaceFailed
+from leadloop.replace.meta import (
+    STATUS_REPLACE_FAILED,
+    STATUS_REPLACING,
+    BatchResult,
+    Sent,
+    read_audience,
+    send_add_batch,
+    send_replace_batch,
+    session_received,
+)
+from leadloop.replace.send import SendRound, send_chunks
+
+State = dict[str, Any]
+#: Seconds of invocation time kept for one more call and returning.
+CALL_RESERVE_SECONDS = 45.0
+#: A closing batch is still sent this close to the window's end (one call's worth).
+CLOSE_MARGIN_SECONDS = 60
+MAX_SESSION_RESTARTS = 2
+
+
+def send_first(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    run, send = state["run"], state["send"]
+    session_id, chunks = int(send["session_id"]), int(run["chunks"])
+    graph = deps.graph()
+    attempted = deps.records.run(run["run_id"]).get("first_attempt")
+    if attempted == session_id and session_received(graph, run["audience_id"], session_id):
+        logger.info("batch 1 reached Meta before a retry: not sending it again", extra={"session_id": session_id})
+        return _opened(state, deps, Sent(BatchResult.SENT))
+    deps.records.note_run(run["run_id"], {"first_attempt": session_id})
+    rows = deps.staging(run["run_id"]).chunk(1)
+    try:
+        sent = send_replace_batch(
+            graph,
+            run["audience_id"],
+            run["schema"],
+            rows,
+            session_id=session_id,
+            batch_seq=1,
+            last=chunks == 1,
+            estimated_total=int(state["pack"]["progress"]["rows_unique"]),
+            time_left=time_left,
+        )
+    except AudienceBusy:
+        attempts = int(send.get("attempts", 0)) + 1
+        waited = attempts * deps.settings.replace_poll_seconds
+        if waited > deps.settings.replace_busy_max_seconds:
+            raise
+        logger.info("audience busy at Meta (1870145): batch 1 waits", extra={"attempts": attempts})
+        deps.records.note_run(run["run_id"], {"first_attempt": 0})
+        send.update(attempts=attempts, busy=True, wait_seconds=deps.settings.replace_poll_seconds)
+        return state
+    if sent.result is not BatchResult.SENT:
+        raise ReplaceFailed(f"audience {run['audience_id']}: Meta refused batch 1 ({sent.result.value})")
+    return _opened(state, deps, sent)
+
+
+def _opened(state: State, deps: ReplaceDeps, sent: Sent) -> State:
+    run, send = state["run"], state["send"]
+    now = int(deps.clock())
+    chunks = int(run["chunks"])
+    send.update(
+        busy=False,
+        opened_at=now,
+        next=2,
+        received=sent.received,
+        invalid=sent.invalid,
+        calls=1,
+        closed=chunks == 1,
+        done=chunks <= 2,
+        window_over=False,
+        overflow=[],
+    )
+    deps.records.note_run(run["run_id"], {"session_id": send["session_id"], "opened_at": now, "sent_upto": 1})
+    deps.records.extend_lock(run["audience_id"], run["run_id"], until=_lock_until(state, deps))
+    state["times"]["session_opened"] = now
+    return state
+
+
+def send_middle(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Chunks 2..N-1 (N, the last, closes the session)."""
+    run, send = state["run"], state["send"]
+    chunks, session_id = int(run["chunks"]), int(send["session_id"])
+    stored = deps.records.run(run["run_id"])
+    start = int(send["next"])
+    if int(stored.get("session_id", 0)) == session_id:
+        start = max(start, int(stored.get("sent_upto", 0)) + 1)
+    numbers = range(start, chunks)
+    round_ = _send_replace(state, deps, numbers, time_left)
+    send["calls"] = int(send.get("calls", 0)) + len(round_.sent)
+    send["received"] = max(int(send.get("received", 0)), round_.received)
+    send["invalid"] = max(int(send.get("invalid", 0)), round_.invalid)
+    send["overflow"] = sorted(set(send.get("overflow", [])) | set(round_.closed_out))
+    last = max(round_.last_taken, start - 1)
+    send["next"] = last + 1
+    if round_.session_lost:
+        send["restart"] = True
+        send["done"] = True
+        return state
+    window_over = bool(round_.closed_out) or (round_.stopped_early and not _window_open(state, deps))
+    if window_over:
+        send["window_over"] = True
+        send["overflow"] = sorted(set(send["overflow"]) | set(range(last + 1, chunks + 1)))
+        logger.warning(
+            "replace window nearly over: the rest becomes overflow",
+            extra={"run_id": run["run_id"], "overflow_chunks": len(send["overflow"])},
+        )
+    send["done"] = window_over or send["next"] >= chunks
+    return state
+
+
+def _send_replace(state: State, deps: ReplaceDeps, numbers: range, time_left: Callable[[], float]) -> SendRound:
+    run, send = state["run"], state["send"]
+    graph, store = deps.graph(), deps.staging(run["run_id"])
+    total = int(state["pack"]["progress"]["rows_unique"])
+
+    def one(number: int) -> Sent:
+        return send_replace_batch(
+            graph,
+            run["audience_id"],
+            run["schema"],
+            store.chunk(number),
+            session_id=int(send["session_id"]),
+            batch_seq=number,
+            last=False,
+            estimated_total=total,
+            time_left=time_left,
+        )
+
+    def may_start() -> bool:
+        return time_left() > CALL_RESERVE_SECONDS and _window_open(state, deps)
+
+    first = numbers.start
+
+    def note(progress: SendRound) -> None:
+        done = set(progress.sent)
+        upto = first - 1
+        while upto + 1 in done:
+            upto += 1
+        if upto >= first:
+            deps.records.note_run(run["run_id"], {"session_id": int(send["session_id"]), "sent_upto": upto})
+
+    return send_chunks(
+        numbers, one, concurrency=int(run["concurrency"]), may_start=may_start, cumulative=True, on_progress=note
+    )
+
+
+def _window_open(state: State, deps: ReplaceDeps) -> bool:
+    s = deps.settings
+    ends = int(state["send"]["opened_at"]) + s.replace_window_seconds - s.replace_safety_margin_seconds
+    return deps.clock() < ends
+
+
+def new_session(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Meta lost the session (1870147): start over with a fresh id, a bounded number of times."""
+    send = state["send"]
+    restarts = int(send.get("restarts", 0)) + 1
+    if restarts > MAX_SESSION_RESTARTS:
+        raise ReplaceFailed(f"Meta lost the replace session {restarts} times (2650/1870147)")
+    logger.warning("replace session lost at Meta: starting a new one", extra={"restarts": restarts})
+    state["send"] = {"session_id": deps.new_session_id(), "attempts": 0, "restarts": restarts}
+    return state
+
+
+def close(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Send the closing batch: chunk N with ``last_batch_flag`` (N = 1 closed with batch 1)."""
+    run, send = state["run"], state["send"]
+    chunks = int(run["chunks"])
+    if not send.get("closed"):
+        now = deps.clock()
+        hard_end = int(send["opened_at"]) + deps.settings.replace_window_seconds - CLOSE_MARGIN_SECONDS
+        overflow = set(send.get("overflow", []))
+        if now < hard_end:
+            # Chunk N closes the session even when the margin has passed: if Meta refuses it
+            # (1870158), it stays overflow and the session closes on its own at 90 minutes.
+            sent = send_replace_batch(
+                deps.graph(),
+                run["audience_id"],
+                run["schema"],
+                deps.staging(run["run_id"]).chunk(chunks),
+                session_id=int(send["session_id"]),
+                batch_seq=chunks,
+                last=True,
+                estimated_total=int(state["pack"]["progress"]["rows_unique"]),
+                time_left=time_left,
+            )
+            if sent.result is BatchResult.SESSION_LOST:
+                send.update(restart=True)
+                return state
+            if sent.result is BatchResult.SENT:
+                send["calls"] = int(send.get("calls", 0)) + 1
+                send["received"] = max(int(send.get("received", 0)), sent.received)
+                send["invalid"] = max(int(send.get("invalid", 0)), sent.invalid)
+                send["overflow"] = sorted(overflow - {chunks})
+            else:
+                send["overflow"] = sorted(overflow | {chunks})
+        else:
+            send["overflow"] = sorted(overflow | {chunks})
+        send["closed"] = True
+    now_i = int(deps.clock())
+    state["times"]["session_closed"] = now_i
+    state["poll"] = {"done": False, "since": now_i}
+    return state
+
+
+def poll(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    run, waiting = state["run"], state["poll"]
+    audience = read_audience(deps.graph(), run["audience_id"])
+    now = int(deps.clock())
+    if audience.status == STATUS_REPLACE_FAILED:
+        raise ReplaceFailed(f"audience {run['audience_id']}: Meta reports the replace failed (operation_status 415)")
+    if audience.status == STATUS_REPLACING:
+        if now - int(waiting["since"]) > deps.settings.replace_processing_max_seconds:
+            raise ReplaceFailed(f"audience {run['audience_id']}: still replacing after {now - int(waiting['since'])} s")
+        deps.records.extend_lock(run["audience_id"], run["run_id"], until=_lock_until(state, deps))
+        waiting.update(wait_seconds=deps.settings.replace_poll_seconds)
+        return state
+    waiting.update(done=True, status=audience.status)
+    state["times"]["processed"] = now
+    state["overflow"] = {"next": 0, "done": not state["send"].get("overflow"), "rows": 0, "received": 0, "invalid": 0}
+    return state
+
+
+def overflow(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+    """Add the chunks that missed the window with ``/users`` (the replace has finished)."""
+    run, progress = state["run"], state["overflow"]
+    pending = list(state["send"].get("overflow", []))
+    start = int(progress["next"])
+    graph, store = deps.graph(), deps.staging(run["run_id"])
+    deps.records.extend_lock(run["audience_id"], run["run_id"], until=_lock_until(state, deps))
+
+    def one(index: int) -> Sent:
+        rows = store.chunk(pending[index])
+        sent = send_add_batch(graph, run["audience_id"], run["schema"], rows, time_left)
+        return Sent(sent.result, sent.received, sent.invalid)
+
+    round_ = send_chunks(
+        range(start, len(pending)),
+        one,
+        concurrency=int(run["concurrency"]),
+        may_start=lambda: time_left() > CALL_RESERVE_SECONDS,
+        cumulative=False,
+    )
+    progress["next"] = start + len(round_.sent)  # started chunks are contiguous and all sent (errors raise)
+    progress["calls"] = int(progress.get("calls", 0)) + len(round_.sent)
+    progress["received"] = int(progress.get("received", 0)) + round_.received
+    progress["invalid"] = int(progress.get("invalid", 0)) + round_.invalid
+    progress["done"] = progress["next"] >= len(pending)
+    return state
+
+
+def _lock_until(state: State, deps: ReplaceDeps) -> int:
+    return int(deps.clock()) + deps.settings.replace_window_seconds + 3 * 3600

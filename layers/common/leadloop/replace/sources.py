@@ -1,0 +1,216 @@
+"""Where a replace's rows come from, read from a resumable cursor so staging can span invocations.
+
+Both sources yield hashed payload rows (``HashedRow``) and can say, after any row, where the next
+invocation must start (:meth:`cursor`). Cursors are small JSON documents that live in the
+state machine's state; they hold keys and byte offsets, never row data.
+
+* :class:`LeadSource` scans LeadsTable for FETCHED leads of the chosen forms (and age), each hashed
+  the way the LeadHasher hashes it for the audience (its form's route: field map, schema, LDU).
+* :class:`CsvSource` streams a CSV object from S3 (UTF-8, header row required), maps the named
+  columns to schema keys, and resumes at the byte offset where the last whole record ended.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadloop.audience import HashedRow, hash_row
+from leadloop.hasher.service import lead_row, route_schema
+from leadloop.replace.errors import InvalidReplaceInput, StagingError
+from leadloop.routing import FormRoute
+
+_deserializer = TypeDeserializer()
+_READ_BYTES = 1024 * 1024
+csv.field_size_limit(1024 * 1024)
+
+
+class RowSource(Protocol):
+    schema: list[str]
+
+    def rows(self) -> Iterator[HashedRow]: ...
+
+    def cursor(self) -> dict[str, Any]: ...
+
+
+def common_schema(routes: Sequence[FormRoute], audience_id: str) -> list[str]:
+    """The one schema every form feeding the audience uses (Meta locks an audience's format)."""
+    schemas = {tuple(route_schema(r)) for r in routes}
+    if len(schemas) != 1:
+        raise InvalidReplaceInput(
+            f"the forms feeding audience {audience_id} use different schemas; replace them one schema at a time"
+        )
+    return list(schemas.pop())
+
+
+class LeadSource:
+    """FETCHED leads of ``routes``' forms created at or after ``since`` (a paginated scan)."""
+
+    PAGE = 500
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        routes: Sequence[FormRoute],
+        *,
+        audience_id: str,
+        since: int | None,
+        cursor: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not routes:
+            raise InvalidReplaceInput(f"no routed form feeds audience {audience_id}")
+        self._ddb = client
+        self._table = table
+        self._routes = {r.form_id: r for r in routes}
+        self._since = since
+        self.schema = common_schema(routes, audience_id)
+        position = dict(cursor or {})
+        self._start_key: dict[str, Any] | None = position.get("start_key")
+        self._skip = int(position.get("skip", 0))
+        self._done = bool(position.get("done", False))
+
+    def cursor(self) -> dict[str, Any]:
+        return {"start_key": self._start_key, "skip": self._skip, "done": self._done}
+
+    def rows(self) -> Iterator[HashedRow]:
+        while not self._done:
+            items, next_key = self._page()
+            for index, item in enumerate(items):
+                if index < self._skip:
+                    continue
+                self._skip = index + 1
+                lead = {k: _deserializer.deserialize(v) for k, v in item.items()}
+                route = self._routes.get(str(lead.get("form_id", "")))
+                if route is not None:
+                    yield lead_row(lead.get("field_data"), route)
+            self._start_key, self._skip = next_key, 0
+            self._done = next_key is None
+
+    def _page(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        forms = sorted(self._routes)
+        values: dict[str, Any] = {":fetched": {"S": "FETCHED"}}
+        values |= {f":f{i}": {"S": form} for i, form in enumerate(forms)}
+        condition = f"#s = :fetched AND form_id IN ({', '.join(f':f{i}' for i in range(len(forms)))})"
+        if self._since is not None:
+            condition += " AND created_time >= :since"
+            values[":since"] = {"N": str(self._since)}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": condition,
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "form_id, field_data",
+            "Limit": self.PAGE,
+            "ConsistentRead": True,
+        }
+        if self._start_key:
+            kwargs["ExclusiveStartKey"] = self._start_key
+        try:
+            answer = self._ddb.scan(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StagingError(f"scanning leads failed: {type(exc).__name__}") from None
+        return answer.get("Items", []), answer.get("LastEvaluatedKey")
+
+
+class CsvSource:
+    """A CSV object in S3, resumed at a byte offset; ``mapping`` is header → schema key."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        mapping: Mapping[str, str],
+        *,
+        default_country: str | None,
+        cursor: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._s3 = client
+        self._bucket = bucket
+        self._key = key
+        self._mapping = dict(mapping)
+        self._country = default_country
+        self.schema = list(dict.fromkeys(self._mapping.values()))
+        position = dict(cursor or {})
+        self._offset = int(position.get("offset", 0))
+        self._columns: list[int] | None = position.get("columns")
+        self._done = bool(position.get("done", False))
+        self.records = 0
+
+    def cursor(self) -> dict[str, Any]:
+        return {"offset": self._offset, "columns": self._columns, "done": self._done}
+
+    def rows(self) -> Iterator[HashedRow]:
+        if self._done:
+            return
+        reader = csv.reader(self._lines(), strict=False)
+        if self._columns is None:
+            header = next(reader, None)
+            if header is None:
+                self._done = True
+                return
+            self._columns = self._resolve(header)
+        columns = self._columns
+        schema = self.schema
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            width = len(record)
+            values = {key: record[i] if i < width else "" for key, i in zip(schema, columns, strict=True)}
+            self.records += 1
+            yield hash_row(values, schema, default_country=self._country)
+        self._done = True
+
+    def _resolve(self, header: Sequence[str]) -> list[int]:
+        """Column index for each schema key, from the header (names matched trimmed, case-insensitively)."""
+        positions = {name.strip().lstrip("\ufeff").casefold(): i for i, name in enumerate(header)}
+        missing = [column for column in self._mapping if column.strip().casefold() not in positions]
+        if missing:
+            raise InvalidReplaceInput(
+                f"s3://{self._bucket}/{self._key}: the header lacks {len(missing)} mapped column(s): "
+                + ", ".join(sorted(missing))
+            )
+        by_key = {key: positions[column.strip().casefold()] for column, key in self._mapping.items()}
+        return [by_key[key] for key in self.schema]
+
+    def _lines(self) -> Iterator[str]:
+        """Decoded lines from ``offset``; ``offset`` moves past each line as csv consumes it."""
+        try:
+            kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
+            if self._offset:
+                kwargs["Range"] = f"bytes={self._offset}-"
+            body = self._s3.get_object(**kwargs)["Body"]
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+            if code in {"NoSuchKey", "NoSuchBucket", "AccessDenied", "403", "404"}:
+                raise InvalidReplaceInput(f"s3://{self._bucket}/{self._key} cannot be read: {code}") from None
+            if code == "InvalidRange":
+                return
+            raise StagingError(
+                f"reading s3://{self._bucket}/{self._key} failed: {code or type(exc).__name__}"
+            ) from None
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = b""
+        first = self._offset == 0
+        while True:
+            block = body.read(_READ_BYTES)
+            if not block:
+                break
+            pending += block
+            lines = pending.splitlines(keepends=True)
+            pending = lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b""
+            for raw in lines:
+                text = decoder.decode(raw)
+                if first:
+                    text, first = text.removeprefix("\ufeff"), False
+                self._offset += len(raw)
+                yield text
+        if pending:
+            self._offset += len(pending)
+            yield decoder.decode(pending, final=True).removeprefix("\ufeff" if first else "")

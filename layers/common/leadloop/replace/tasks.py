@@ -1,0 +1,38 @@
+"""The one entry point of AudienceReplaceFunction: ``{"task": NAME, "state": {...}}`` → new state.
+
+Each task returns the whole (small) state document; the state machine routes on its flags
+(``check.ready``, ``stage.done``, ``send.done`` …). Task names are the contract with the ASL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from leadloop.replace import outcome, prepare, session
+from leadloop.replace.deps import ReplaceDeps
+from leadloop.replace.errors import InvalidReplaceInput
+
+Task = Callable[[dict[str, Any], ReplaceDeps, Callable[[], float]], dict[str, Any]]
+
+TASKS: Mapping[str, Task] = {
+    "begin": prepare.begin,
+    "check": prepare.check,
+    "lock": prepare.lock,
+    "stage": prepare.stage,
+    "pack": prepare.pack,
+    "send_first": session.send_first,
+    "send": session.send_middle,
+    "new_session": session.new_session,
+    "close": session.close,
+    "poll": session.poll,
+    "overflow": session.overflow,
+    "finish": outcome.finish,
+    "fail": outcome.fail,
+}
+
+
+def run_task(event: Any, deps: ReplaceDeps, time_left: Callable[[], float]) -> dict[str, Any]:
+    if not isinstance(event, dict) or event.get("task") not in TASKS or not isinstance(event.get("state"), dict):
+        raise InvalidReplaceInput(f"a replace task needs {{'task': one of {sorted(TASKS)}, 'state': {{...}}}}")
+    return TASKS[event["task"]](event["state"], deps, time_left)
