@@ -3,9 +3,9 @@
 moto 5.2.5 keeps a queue's messages in a plain list: every delete and visibility change scans it,
 every receive builds the full list of visible messages (two clock reads per message), every send and
 every received message computes the queue's attributes (three more scans) only to read one static
-attribute, and every send wakes each long-polling receiver to rebuild the visible list again. With tens of thousands of messages in
-flight (an uploader gathering a 10,000-message batch) a delete costs milliseconds, and a 50,000-row
-run spends its time inside moto.
+attribute, and every send wakes each long-polling receiver to rebuild the visible list again. With
+tens of thousands of messages in flight (an uploader gathering a 10,000-message batch) a delete
+costs milliseconds, and a 50,000-row run spends its time inside moto.
 
 :func:`install` swaps the list for :class:`IndexedMessages` (insertion-ordered, O(1) removal, an index
 by receipt handle) and replaces the scanning paths with indexed ones; sends and retention checks skip the approximate

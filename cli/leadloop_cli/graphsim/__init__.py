@@ -244,7 +244,8 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   their normalized /{version}/... path), "method"?, "status"?, "error"?: {"code", "error_subcode"?,
   "message"?, "is_transient"?, "type"?, "error_user_title"?, "error_user_msg"?, "error_data"?},
   "body"?: any JSON (returned instead, status default 200), "headers"?, "latency_ms"?, "times"?,
-  "probability"?: 0..1 (seeded RNG), "batch_null"?: bool}`` → ``{"id"}``. Faults are checked in
+  "after"?: N (the first N matching calls pass untouched), "probability"?: 0..1 (seeded RNG),
+  "batch_null"?: bool}`` → ``{"id"}``. Faults are checked in
   order; the first firing one with ``status``/``error``/``body``/``batch_null`` answers; faults
   with only ``latency_ms``/``headers`` delay and add headers, then the call is served normally.
   ``status`` alone → a fitting Graph error (500 → code 1, 503 → 2, 429 → 4, 403 → 200, ...);

@@ -2,8 +2,9 @@
 
 Faults are checked in the order they were added. A matching fault "fires" unless its
 ``probability`` roll (seeded RNG, so runs repeat) says no; each firing uses up one of
-its ``times``. Pass-through faults (only ``latency_ms`` and/or ``headers``) add their delay and
-headers and let later faults (or the normal handler) answer; the first firing fault
+its ``times``. ``after`` lets that many matching calls pass untouched first (so a test can fail
+"the third batch" without racing the client). Pass-through faults (only ``latency_ms`` and/or
+``headers``) add their delay and headers and let later faults (or the normal handler) answer; the first firing fault
 with a response (``status``, ``error``, ``body`` or ``batch_null``) answers the call.
 """
 
@@ -49,6 +50,7 @@ class FaultSpec(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     latency_ms: float | None = Field(default=None, ge=0, le=600_000)
     times: int | None = Field(default=None, ge=1)
+    after: int = Field(default=0, ge=0)
     probability: float | None = Field(default=None, ge=0, le=1)
     batch_null: bool = False
 
@@ -89,6 +91,7 @@ class Fault:
     pattern: re.Pattern[str]
     remaining: int | None
     hits: int = 0
+    passed: int = 0
 
     def describe(self) -> dict[str, Any]:
         """JSON view for ``GET /_sim/faults``."""
@@ -158,6 +161,9 @@ class FaultRegistry:
                 if not fault.pattern.search(path):
                     continue
                 if spec.batch_null and not in_batch:
+                    continue
+                if fault.passed < spec.after:
+                    fault.passed += 1
                     continue
                 if spec.probability is not None and self._rng.random() >= spec.probability:
                     continue

@@ -110,7 +110,8 @@ def test_multi_batch_replace_with_concurrent_batches(rep, graph):
 
     # processing (120 s of virtual time): still 414, old members, /users refused
     assert rep.status() == 414 and rep.view()["members"] == old
-    (listed,) = rep.sessions()
+    listed, users_session = rep.sessions()  # newest first: the replace, then the /users add
+    assert users_session["stage"] == "processed" and listed["session_id"] == str(SID)
     assert listed["stage"] == "processing" and listed["num_matched"] == "-1" and listed["end_time"] == "0"
     for method in ("POST", "DELETE"):
         refused = rep.users(rows_for("new", 1), method=method)

@@ -63,7 +63,9 @@ def test_each_message_is_received_once_then_deleted_by_handle(sqs: Any) -> None:
     assert sorted(json.loads(m["Body"])["n"] for m in received) == list(range(95))
     assert _counts(sqs, url) == (0, 95)
     for start in range(0, 95, 10):
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[start : start + 10])]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[start : start + 10])
+        ]
         assert not sqs.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed")
     assert _counts(sqs, url) == (0, 0)
     # Deleting again is allowed, as on SQS.

@@ -22,6 +22,14 @@ def test_times_use_up_and_remove_the_fault():
     assert registry.describe() == []
 
 
+def test_after_lets_the_first_matching_calls_pass():
+    registry = FaultRegistry()
+    registry.add(_spec(path="usersreplace", status=500, after=2, times=1))
+    assert registry.match("POST", "/v26.0/9/users", in_batch=False).fault is None  # not matching: not counted
+    hits = [registry.match("POST", "/v26.0/9/usersreplace", in_batch=False).fault for _ in range(4)]
+    assert [h is not None for h in hits] == [False, False, True, False]
+
+
 def test_probability_is_seeded():
     def pattern(seed: int) -> list[bool]:
         registry = FaultRegistry(seed)

@@ -345,7 +345,9 @@ def test_state_settles_with_the_configured_processing_time_and_hooks():
     state = SimState(config, clock)
     state.add_ad_account("act_1")
     audience = state.add_audience("238", "act_1")
-    accept_batch(audience, _session(1), _payload(["EMAIL"], _rows("a")), now=T0, window_seconds=10, processing_seconds=0)
+    accept_batch(
+        audience, _session(1), _payload(["EMAIL"], _rows("a")), now=T0, window_seconds=10, processing_seconds=0
+    )
     clock.advance(11)  # the window ran out: closes at T0 + 10, processing 40 s from the config
     state.settle_audience(audience)
     assert audience.sessions[0].stage == "processing"

@@ -84,9 +84,7 @@ def test_well_formed_rejects_a_short_row():
 
 def test_pageuid_rows_carry_their_page_ids_and_groups_keep_pages_apart():
     pageuid = {"schema": ["PAGEUID"], "rows": [["1234567890"]]}
-    first, second = plan_calls(
-        [received("p1", page_ids=["77"], **pageuid), received("p2", page_ids=["78"], **pageuid)]
-    )
+    first, second = plan_calls([received("p1", page_ids=["77"], **pageuid), received("p2", page_ids=["78"], **pageuid)])
     assert json.loads(first.form()["payload"])["page_ids"] == ["77"]
     assert json.loads(second.form()["payload"])["page_ids"] == ["78"]
     assert "page_ids" not in json.loads(plan_calls([received("e")])[0].form()["payload"])
