@@ -303,10 +303,10 @@ def _bucket(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
     encryption = props.get("BucketEncryption")
     if encryption:
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={"Rules": encryption["ServerSideEncryptionConfiguration"]},
-        )
+        # CloudFormation says ServerSideEncryptionByDefault where the S3 API says Apply...ByDefault.
+        renamed = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
+        rules = [{renamed.get(k, k): v for k, v in r.items()} for r in encryption["ServerSideEncryptionConfiguration"]]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     block = props.get("PublicAccessBlockConfiguration")
     if block:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: _bool(v) for k, v in block.items()})

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["IndexedMessages", "install", "installed", "uninstall"]
 
@@ -220,16 +220,15 @@ def install() -> None:
             is_message_valid_based_on_retention_period=SQSBackend.is_message_valid_based_on_retention_period,
             **{name: Queue.__dict__[name] for name in _COUNT_PROPERTIES},
         )
-        Queue._messages = property(_get_messages, _set_messages)  # type: ignore[assignment,method-assign]
-        Queue.messages = property(_visible_messages)  # type: ignore[assignment,method-assign]
-        Queue.wait_for_messages = _wait_for_messages  # type: ignore[method-assign]
-        Queue.delete_message = _delete_message  # type: ignore[method-assign]
-        Message.mark_received = _mark_received  # type: ignore[method-assign]
-        SQSBackend.change_message_visibility = _change_message_visibility  # type: ignore[method-assign]
-        SQSBackend.send_message = _without_counts(SQSBackend.send_message)  # type: ignore[method-assign]
-        SQSBackend.is_message_valid_based_on_retention_period = _without_counts(  # type: ignore[method-assign]
-            SQSBackend.is_message_valid_based_on_retention_period
-        )
+        setattr(Queue, "_messages", property(_get_messages, _set_messages))  # noqa: B010
+        setattr(Queue, "messages", property(_visible_messages))  # noqa: B010
+        setattr(Queue, "wait_for_messages", _wait_for_messages)  # noqa: B010
+        setattr(Queue, "delete_message", _delete_message)  # noqa: B010
+        setattr(Message, "mark_received", _mark_received)  # noqa: B010
+        setattr(SQSBackend, "change_message_visibility", _change_message_visibility)  # noqa: B010
+        setattr(SQSBackend, "send_message", _without_counts(SQSBackend.send_message))  # noqa: B010
+        retention = "is_message_valid_based_on_retention_period"
+        setattr(SQSBackend, retention, _without_counts(getattr(SQSBackend, retention)))
         for name, count in _COUNT_PROPERTIES.items():
             setattr(Queue, name, property(count))
         _reindex_existing_queues()
@@ -239,7 +238,7 @@ def _reindex_existing_queues() -> None:
     from moto.sqs.models import sqs_backends
 
     for _account, _region, backend in sqs_backends.iter_backends():
-        for queue in backend.queues.values():
+        for queue in cast(Any, backend).queues.values():
             if "_leadloop_messages" not in queue.__dict__:
                 _set_messages(queue, queue.__dict__.pop("_messages", []))
 
@@ -252,23 +251,22 @@ def uninstall() -> None:
         if not _originals:
             return
         for _account, _region, backend in sqs_backends.iter_backends():
-            for queue in backend.queues.values():
+            for queue in cast(Any, backend).queues.values():
                 held = queue.__dict__.pop("_leadloop_messages", None)
                 if held is not None:
                     queue.__dict__["_messages"] = held.snapshot()
         if _originals["messages_attr"] is None:
-            del Queue._messages
+            delattr(Queue, "_messages")
         else:  # pragma: no cover - moto 5.2.5 has no class attribute
-            Queue._messages = _originals["messages_attr"]  # type: ignore[method-assign]
-        Queue.messages = _originals["messages"]  # type: ignore[method-assign]
-        Queue.wait_for_messages = _originals["wait_for_messages"]  # type: ignore[method-assign]
-        Queue.delete_message = _originals["delete_message"]  # type: ignore[method-assign]
-        Message.mark_received = _originals["mark_received"]  # type: ignore[method-assign]
-        SQSBackend.change_message_visibility = _originals["change_message_visibility"]  # type: ignore[method-assign]
-        SQSBackend.send_message = _originals["send_message"]  # type: ignore[method-assign]
-        SQSBackend.is_message_valid_based_on_retention_period = _originals[  # type: ignore[method-assign]
-            "is_message_valid_based_on_retention_period"
-        ]
+            setattr(Queue, "_messages", _originals["messages_attr"])  # noqa: B010
+        setattr(Queue, "messages", _originals["messages"])  # noqa: B010
+        setattr(Queue, "wait_for_messages", _originals["wait_for_messages"])  # noqa: B010
+        setattr(Queue, "delete_message", _originals["delete_message"])  # noqa: B010
+        setattr(Message, "mark_received", _originals["mark_received"])  # noqa: B010
+        setattr(SQSBackend, "change_message_visibility", _originals["change_message_visibility"])  # noqa: B010
+        setattr(SQSBackend, "send_message", _originals["send_message"])  # noqa: B010
+        retention = "is_message_valid_based_on_retention_period"
+        setattr(SQSBackend, retention, _originals[retention])
         for name in _COUNT_PROPERTIES:
             setattr(Queue, name, _originals[name])
         _originals.clear()

@@ -7,17 +7,19 @@ template and the code disagree about a variable.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import importlib.util
 import json
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -105,12 +107,14 @@ def reset_caches() -> None:
     from leadloop.backfill import wiring as backfill_wiring
     from leadloop.capture import wiring as capture_wiring
     from leadloop.hasher import wiring as hasher_wiring
+    from leadloop.replace import wiring as replace_wiring
     from leadloop.uploader import wiring as uploader_wiring
 
     capture_wiring.capture_deps.cache_clear()
     hasher_wiring.hasher_deps.cache_clear()
     uploader_wiring.uploader_deps.cache_clear()
     backfill_wiring.backfill_deps.cache_clear()
+    replace_wiring.replace_deps.cache_clear()
     clear_settings_cache()
     leadloop_aws.reset_clients()
     parameters.clear_caches()
@@ -139,8 +143,15 @@ def sim() -> Iterator[GraphSimulator]:
     simulator.stop()
 
 
-@pytest.fixture
-def env(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+@contextlib.contextmanager
+def provisioned(
+    sim: GraphSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    parameters: dict[str, str] | None = None,
+    moto_config: dict[str, Any] | None = None,
+) -> Iterator[Env]:
+    """The template on moto (with ``parameters``), the secret and routing filled in for ``sim``."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for key, value in {
         "AWS_DEFAULT_REGION": REGION,
@@ -151,12 +162,12 @@ def env(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     }.items():
         monkeypatch.setenv(key, value)
     reset_caches()
-    with mock_aws():
+    with mock_aws(config=cast(Any, moto_config)) if moto_config else mock_aws():
         template = load_template(
             ROOT / "infra" / "template.yaml",
             stack_name="itest",
             region=REGION,
-            parameter_overrides={"GraphBaseUrl": sim.base_url, "FetchRetryBaseDelaySeconds": "1"},
+            parameter_overrides={"GraphBaseUrl": sim.base_url, "FetchRetryBaseDelaySeconds": "1"} | (parameters or {}),
         )
         result = Provisioner(template, lambda service: boto3.client(service, region_name=REGION)).provision_all()  # type: ignore[call-overload]
         secrets = boto3.client("secretsmanager", region_name=REGION)
@@ -180,6 +191,22 @@ def env(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
         )
         yield Env(sim, result, monkeypatch)
     reset_caches()
+
+
+@pytest.fixture
+def env(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    with provisioned(sim, monkeypatch) as provisioned_env:
+        yield provisioned_env
+
+
+def sim_json(env: Env, method: str, path: str, document: Any = None) -> Any:
+    """A simulator control call (``/_sim/...``) over HTTP, as tests outside the process would make it."""
+    data = json.dumps(document).encode() if document is not None else None
+    request = urllib.request.Request(
+        f"{env.sim.base_url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
 
 
 # ---------------------------------------------------------------------- event builders

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import urllib.request
 from typing import Any
 
 import pytest
 
 from leadloop.uploader import wiring as uploader_wiring
 
-from .conftest import AUDIENCE_ID, REGION, Env, FakeContext, sqs_event
+from .conftest import AUDIENCE_ID, REGION, Env, FakeContext, sim_json, sqs_event
 
 ACCOUNT_ID = "act_300000000000001"
 SCHEMA = ["EMAIL", "PHONE"]
@@ -36,15 +35,6 @@ def up(env: Env) -> Env:
     env.sim.add_ad_account(ACCOUNT_ID)
     env.sim.add_audience(AUDIENCE_ID, ACCOUNT_ID)
     return env
-
-
-def sim_json(env: Env, method: str, path: str, document: Any = None) -> Any:
-    data = json.dumps(document).encode() if document is not None else None
-    request = urllib.request.Request(
-        f"{env.sim.base_url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read() or b"null")
 
 
 def members(env: Env) -> list[list[Any]]:

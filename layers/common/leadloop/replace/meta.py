@@ -130,6 +130,8 @@ def send_replace_batch(
     estimated_total: int,
     time_left: Callable[[], float],
 ) -> Sent:
+    """One replace batch. Batch 1 is never retried here: only the caller knows (by asking Meta for the
+    session) whether an unanswered batch 1 arrived, and it must not arrive twice."""
     session = {
         "session_id": session_id,
         "batch_seq": batch_seq,
@@ -138,7 +140,11 @@ def send_replace_batch(
     }
     form = {"payload": payload(schema, rows), "session": json.dumps(session, separators=(",", ":"))}
     try:
-        answer = _call(lambda: graph.post(f"{audience_id}/usersreplace", form), time_left=time_left)
+        answer = _call(
+            lambda: graph.post(f"{audience_id}/usersreplace", form),
+            time_left=time_left,
+            attempts=1 if batch_seq == 1 else 4,
+        )
     except GraphError as exc:
         return Sent(classify(exc, audience_id))
     return Sent(BatchResult.SENT, *_numbers(answer.data))

@@ -68,7 +68,9 @@ def send_first(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) 
             raise
         logger.info("audience busy at Meta (1870145): batch 1 waits", extra={"attempts": attempts})
         deps.records.note_run(run["run_id"], {"first_attempt": 0})
-        send.update(attempts=attempts, busy=True, wait_seconds=deps.settings.replace_poll_seconds)
+        send.update(
+            attempts=attempts, busy=True, done=False, restart=False, wait_seconds=deps.settings.replace_poll_seconds
+        )
         return state
     if sent.result is not BatchResult.SENT:
         raise ReplaceFailed(f"audience {run['audience_id']}: Meta refused batch 1 ({sent.result.value})")
@@ -81,6 +83,7 @@ def _opened(state: State, deps: ReplaceDeps, sent: Sent) -> State:
     chunks = int(run["chunks"])
     send.update(
         busy=False,
+        restart=False,
         opened_at=now,
         next=2,
         received=sent.received,
