@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.dlq",
     "leadloop_cli.commands.audience",
     "leadloop_cli.commands.forget",
+    "leadloop_cli.commands.replace",
 ]
 
 

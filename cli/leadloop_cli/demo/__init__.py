@@ -7,11 +7,18 @@ import time
 from pathlib import Path
 
 from leadloop_cli.demo.capture import ScenarioResult, run_capture
-from leadloop_cli.demo.members import run_members
+from leadloop_cli.demo.members import forgotten_lead, run_members
+from leadloop_cli.demo.replace import run_replace
 from leadloop_cli.stackclient import StackClient
 
-#: Shorter waits than production so the demo finishes in seconds; nothing else differs.
-DEMO_PARAMETERS = {"FetchRetryBaseDelaySeconds": "1", "AudienceUploadWindowSeconds": "2"}
+#: Shorter waits than production so the demo finishes in seconds, and replace chunks of 10 rows so
+#: a small CSV still takes several /usersreplace batches; nothing else differs.
+DEMO_PARAMETERS = {
+    "FetchRetryBaseDelaySeconds": "1",
+    "AudienceUploadWindowSeconds": "2",
+    "ReplacePollSeconds": "2",
+    "ReplaceChunkRows": "10",
+}
 
 
 def run_demo(*, keep_logs: bool = False) -> bool:
@@ -26,7 +33,10 @@ def run_demo(*, keep_logs: bool = False) -> bool:
         client = StackClient(stack.describe())
         print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
         captured, expected = run_capture(client)
-        results = [captured, run_members(client, expected)]
+        members = run_members(client, expected)
+        results = [captured, members]
+        if members.passed:
+            results.append(run_replace(client, expected, {forgotten_lead(expected)}))
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)

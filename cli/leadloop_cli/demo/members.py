@@ -35,6 +35,11 @@ def _phone_hash(answers: list[dict[str, Any]]) -> str:
     return _sha("".join(ch for ch in _answer(answers, "phone_number") if ch.isdigit()))
 
 
+def forgotten_lead(expected: dict[str, list[dict[str, Any]]]) -> str:
+    """The lead whose person the scenario forgets (the first captured)."""
+    return next(iter(expected))
+
+
 def run_members(stack: StackClient, expected: dict[str, list[dict[str, Any]]]) -> ScenarioResult:
     result = ScenarioResult("audience membership: uploads reach Meta, a forgotten person leaves")
     audience_id = stack.seed["audience_id"]
@@ -73,7 +78,8 @@ def run_members(stack: StackClient, expected: dict[str, list[dict[str, Any]]]) -
         return result
     result.check("hashes follow Meta's normalization", hashes_match)
     result.check("no raw answer reached Meta", no_raw_values)
-    lead_id, answers = next(iter(expected.items()))
+    lead_id = forgotten_lead(expected)
+    answers = expected[lead_id]
     email = next(a["values"][0] for a in answers if a["name"] == "email")
 
     def forgotten() -> str:
