@@ -33,6 +33,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
             "--json",
             "--param",
             "FetchRetryBaseDelaySeconds=1",
+            "--param",
+            "ReplaceChunkRows=50",
             "--log-file",
             str(state_dir / "functions.log"),
         ],

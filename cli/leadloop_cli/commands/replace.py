@@ -167,17 +167,19 @@ def _header(target: Target, bucket: str, key: str) -> list[str]:
 
 
 def follow(sfn: Any, execution: str, *, timeout: float, quiet: bool) -> int:
-    """Print each step as it is entered, then the outcome; non-zero with the reason when it failed."""
+    """Print each step as the execution enters it, then the outcome; non-zero with the reason on failure."""
     deadline = time.monotonic() + timeout
-    shown: str | None = None
+    seen, shown = 0, None
     while True:
         answer = sfn.describe_execution(executionArn=execution)
         status = answer["status"]
         if not quiet:
-            step = _current_step(sfn, execution)
-            if step and STEPS.get(step, step) != shown:
-                shown = STEPS.get(step, step)
-                print(f"  {time.strftime('%H:%M:%S')}  {shown}", flush=True)
+            steps, seen = _new_steps(sfn, execution, after=seen)
+            for moment, step in steps:
+                text = STEPS.get(step)  # Choice, Succeed and Fail states are not steps
+                if text is not None and text != shown:
+                    shown = text
+                    print(f"  {moment}  {text}", flush=True)
         if status != "RUNNING":
             break
         if time.monotonic() > deadline:
@@ -192,13 +194,24 @@ def follow(sfn: Any, execution: str, *, timeout: float, quiet: bool) -> int:
     raise CommandError(f"replace {status.lower()}: {answer.get('error', '')}: {answer.get('cause', '')}".strip())
 
 
-def _current_step(sfn: Any, execution: str) -> str | None:
-    answer = sfn.get_execution_history(executionArn=execution, reverseOrder=True, maxResults=20)
-    for event in answer.get("events", []):
-        details = event.get("stateEnteredEventDetails")
-        if details:
-            return str(details["name"])
-    return None
+def _new_steps(sfn: Any, execution: str, *, after: int) -> tuple[list[tuple[str, str]], int]:
+    """States entered since event ``after`` (oldest first) and the newest event id, reading newest first."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution, "reverseOrder": True, "maxResults": 100}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        fresh = [e for e in page.get("events", []) if int(e["id"]) > after]
+        events += fresh
+        if len(fresh) < len(page.get("events", [])) or not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    newest = max((int(e["id"]) for e in events), default=after)
+    steps = [
+        (e["timestamp"].strftime("%H:%M:%S") if hasattr(e["timestamp"], "strftime") else "", str(details["name"]))
+        for e in sorted(events, key=lambda e: int(e["id"]))
+        if (details := e.get("stateEnteredEventDetails"))
+    ]
+    return steps, newest
 
 
 def describe_outcome(outcome: dict[str, Any]) -> str:

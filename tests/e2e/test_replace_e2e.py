@@ -1,0 +1,97 @@
+"""``leadloop replace`` against the running local stack, as an operator runs it."""
+
+from __future__ import annotations
+
+import hashlib
+
+from leadloop_cli.demo.capture import person
+from leadloop_cli.stackclient import StackClient, wait_until
+
+from .conftest import leadloop_cli
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def member_emails(stack: StackClient) -> set[str]:
+    view = stack.sim("GET", f"/_sim/audiences/{stack.seed['audience_id']}")
+    schema = view.get("schema") or []
+    if "EMAIL" not in schema:
+        return set()
+    column = schema.index("EMAIL")
+    return {row[column] for row in view["members"]}
+
+
+def test_a_csv_replace_with_columns_found_from_the_header(stack: StackClient):
+    bucket = stack.resources["StagingBucket"]
+    lines = ["E-mail Address,Mobile Phone,Zip/Postal Code"]
+    lines += [f"E2E.Person{n}@Example.com,(415) 555-{n:04d},{94100 + n}" for n in range(120)]
+    lines += ["e2e.person7@example.com,(415) 555-0007,94107", "not an email,,"]
+    stack.aws("s3").put_object(Bucket=bucket, Key="sources/e2e.csv", Body="\r\n".join(lines).encode())
+
+    result = leadloop_cli(
+        stack,
+        "replace",
+        "--audience-id",
+        stack.seed["audience_id"],
+        "--source",
+        f"s3://{bucket}/sources/e2e.csv",
+        "--default-country",
+        "US",
+        "--follow",
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "replace succeeded" in result.stdout and "120 unique" in result.stdout
+    assert "1 duplicates" in result.stdout and "1 without an identifier" in result.stdout
+    assert "sending batches" in result.stdout or "closing the session" in result.stdout
+    assert member_emails(stack) == {sha(f"e2e.person{n}@example.com") for n in range(120)}
+    assert "example.com" not in (result.stdout + result.stderr).lower()
+    batch_ones = [c for c in stack.calls() if c.get("batch_seq") == 1 and c.get("status") == 200]
+    assert len(batch_ones) == 1
+
+
+def test_a_replace_from_the_leads_keeps_exactly_the_stored_leads(stack: StackClient):
+    ids = [stack.create_lead(person(7000 + n), deliver=True) for n in range(4)]
+    stack.wait_for_fetched(ids, timeout=60)
+    stored = {
+        sha(next(a["values"][0] for a in lead["field_data"] if a["name"] == "email").strip().lower())
+        for lead in stack.all_leads()
+        if lead.get("status") == "FETCHED"
+    }
+    wait_until(lambda: stored <= member_emails(stack), timeout=90, what="the new leads to become members")
+
+    result = leadloop_cli(
+        stack, "replace", "--audience-id", stack.seed["audience_id"], "--source", "leads", "--follow", timeout=300
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert member_emails(stack) == stored  # the CSV's people are gone
+
+
+def test_a_failed_replace_exits_non_zero_with_the_reason_and_releases_the_lock(stack: StackClient):
+    audience = stack.seed["audience_id"]
+    stack.sim("POST", f"/_sim/audiences/{audience}/replace_outcome", {"outcome": "fail"})
+    before = member_emails(stack)
+
+    result = leadloop_cli(stack, "replace", "--audience-id", audience, "--source", "leads", "--follow", timeout=300)
+
+    assert result.returncode == 1
+    assert "ReplaceFailed" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert member_emails(stack) == before
+    lock = stack.aws("dynamodb").get_item(
+        TableName=stack.resources["StateTable"], Key={"pk": {"S": f"audience#{audience}"}, "sk": {"S": "lock"}}
+    )
+    assert "Item" not in lock
+
+
+def test_bad_sources_are_refused_before_anything_starts(stack: StackClient):
+    bucket = stack.resources["StagingBucket"]
+    missing = leadloop_cli(
+        stack, "replace", "--audience-id", stack.seed["audience_id"], "--source", f"s3://{bucket}/nope.csv"
+    )
+    assert missing.returncode == 1 and "cannot read the header" in missing.stderr
+    wrong = leadloop_cli(stack, "replace", "--audience-id", stack.seed["audience_id"], "--source", "ftp://x")
+    assert wrong.returncode == 1 and "--source must be" in wrong.stderr
