@@ -69,6 +69,10 @@ def test_a_replace_from_the_leads_keeps_exactly_the_stored_leads(stack: StackCli
 
     assert result.returncode == 0, result.stderr
     assert member_emails(stack) == stored  # the CSV's people are gone
+    status = leadloop_cli(stack, "audience", "status", stack.seed["audience_id"])
+    assert status.returncode == 0, status.stderr
+    assert "last replace   succeeded" in status.stdout and f"{len(stored)} rows" in status.stdout
+    assert "replace lock" not in status.stdout
 
 
 def test_a_failed_replace_exits_non_zero_with_the_reason_and_releases_the_lock(stack: StackClient):
@@ -85,6 +89,8 @@ def test_a_failed_replace_exits_non_zero_with_the_reason_and_releases_the_lock(s
         TableName=stack.resources["StateTable"], Key={"pk": {"S": f"audience#{audience}"}, "sk": {"S": "lock"}}
     )
     assert "Item" not in lock
+    status = leadloop_cli(stack, "audience", "status", audience)
+    assert "last replace   failed" in status.stdout and "ReplaceFailed" in status.stdout
 
 
 def test_bad_sources_are_refused_before_anything_starts(stack: StackClient):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any
 
 from leadloop.graph import GraphError
@@ -61,14 +62,17 @@ def run_create(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     if not args.audience_id.isdigit():
         raise CommandError("audience status: the audience id is a number")
-    graph = _config(args).graph()
+    config = _config(args)
+    graph = config.graph()
     try:
         audience = graph.get(args.audience_id, {"fields": STATUS_FIELDS}).data
         sessions = graph.get(f"{args.audience_id}/sessions").data.get("data", [])
     except GraphError as exc:
         raise CommandError(f"audience status: {exc.describe()}") from None
+    lock, latest = _replace_state(config, args.audience_id)
     if args.json:
-        print(json.dumps({"audience": audience, "sessions": sessions}, indent=2))
+        document = {"audience": audience, "sessions": sessions, "replace_lock": lock, "last_replace": latest}
+        print(json.dumps(document, indent=2, default=str))
         return 0
     status = audience.get("operation_status") or {}
     print(f"audience {audience.get('id')} {audience.get('name')!r} ({audience.get('subtype')})")
@@ -84,4 +88,22 @@ def run_status(args: argparse.Namespace) -> int:
             f"  session {session.get('session_id')}: {session.get('stage')}, received {session.get('num_received')},"
             f" invalid {session.get('num_invalid_entries')}, matched {session.get('num_matched')}"
         )
+    if lock and int(lock.get("expires_at", 0)) > time.time():
+        print(f"  replace lock   held by run {lock.get('run_id')} (uploads to this audience wait)")
+    if latest:
+        detail = f"{latest.get('rows_unique', 0)} rows, {latest.get('overflow_chunks', 0)} overflow chunk(s)"
+        if latest.get("status") == "failed":
+            detail = f"{latest.get('error')}: {latest.get('cause')}"
+        print(f"  last replace   {latest.get('status')} (run {latest.get('run_id')}): {detail}")
     return 0
+
+
+def _replace_state(config: StackConfig, audience_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The replace lock and the last replace outcome, from StateTable (counts only)."""
+    from leadloop.replace.records import ReplaceRecords
+
+    records = ReplaceRecords(config.target.client("dynamodb"), config.env["STATE_TABLE_NAME"])
+    try:
+        return records.lock(audience_id), records.latest_outcome(audience_id)
+    except Exception as exc:
+        raise CommandError(f"audience status: cannot read StateTable: {type(exc).__name__}") from None

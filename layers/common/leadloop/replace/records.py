@@ -59,6 +59,9 @@ class ReplaceRecords:
         except BotoCoreError as exc:
             raise StagingError(f"taking the audience lock failed: {type(exc).__name__}") from None
 
+    def lock(self, audience_id: str) -> dict[str, Any] | None:
+        return self._get(f"audience#{audience_id}", "lock")
+
     def extend_lock(self, audience_id: str, run_id: str, *, until: int) -> None:
         self._update_if_ours(audience_id, run_id, "SET expires_at = :until", {":until": {"N": str(until)}})
 
