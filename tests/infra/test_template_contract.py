@@ -33,9 +33,10 @@ REQUIRED_IDS = {
     "LeadHasherFunction": "AWS::Serverless::Function",
     "AudienceQueue": "AWS::SQS::Queue",
     "AudienceDLQ": "AWS::SQS::Queue",
+    "AudienceUploaderFunction": "AWS::Serverless::Function",
+    "StagingBucket": "AWS::S3::Bucket",
+    "AudienceReplaceStateMachine": "AWS::Serverless::StateMachine",
 }
-# The rest of DESIGN §3 (AudienceUploaderFunction, StagingBucket, AudienceReplaceStateMachine)
-# joins REQUIRED_IDS with the issue that adds each resource.
 
 BATCH_EVENT_TYPES = {"SQS", "DynamoDB", "Kinesis"}
 LAMBDA_DEFAULT_TIMEOUT = 3
@@ -363,3 +364,44 @@ def test_lead_hasher_reads_the_leads_stream_with_bisection_and_a_failure_queue(t
     assert template.target(props["DestinationConfig"]["OnFailure"]["Destination"]) == "LeadHasherFailureDLQ"
     patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert {p["eventName"][0] for p in patterns} == {"INSERT", "REMOVE", "MODIFY"}
+
+
+# ---------------------------------------------------------------- replace state machine
+
+
+def _asl() -> dict[str, Any]:
+    return dict(json.loads((REPO_ROOT / "infra" / "statemachines" / "audience_replace.asl.json").read_text()))
+
+
+def test_the_state_machine_definition_is_the_asl_file_with_its_function_substituted(template: CfnTemplate):
+    props = template.props("AudienceReplaceStateMachine")
+    assert props["DefinitionUri"] == "statemachines/audience_replace.asl.json"
+    assert set(props["DefinitionSubstitutions"]) == {"AudienceReplaceFunctionArn"}
+    resources = {s.get("Resource") for s in _asl()["States"].values() if s["Type"] == "Task"}
+    assert resources == {"${AudienceReplaceFunctionArn}"}
+
+
+def test_every_task_after_begin_retries_transients_and_catches_into_cleanup():
+    from leadloop.replace.tasks import TASKS
+
+    states = _asl()["States"]
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert {s["Parameters"]["task"] for s in tasks.values()} == set(TASKS)
+    for name, state in tasks.items():
+        assert state.get("Retry"), f"{name} has no Retry"
+        never, always = state["Retry"][0], state["Retry"][-1]
+        if name not in {"Cleanup", "Reject"}:
+            assert never["MaxAttempts"] == 0 and "ReplaceFailed" in never["ErrorEquals"], name
+            assert always["ErrorEquals"] == ["States.ALL"] and always["MaxAttempts"] >= 3, name
+            [catch] = state["Catch"]
+            assert catch["ErrorEquals"] == ["States.ALL"] and catch["ResultPath"] == "$.error"
+            # Before the lock is ours nothing must be released; after it, Cleanup releases it.
+            expected = "Reject" if name in {"Begin", "Check", "Lock"} else "Cleanup"
+            assert catch["Next"] == expected, name
+    assert states["Failed"]["Type"] == "Fail"
+
+
+def test_no_wait_state_has_a_fixed_long_sleep():
+    """Waits come from the tasks (poll interval), so tests and operators can shorten them."""
+    waits = [s for s in _asl()["States"].values() if s["Type"] == "Wait"]
+    assert waits and all("SecondsPath" in w and "Seconds" not in w for w in waits)
