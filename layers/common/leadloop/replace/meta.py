@@ -86,7 +86,7 @@ def status_code(raw: Any) -> int:
 
 def read_audience(graph: Graph, audience_id: str) -> AudienceState:
     fields = "subtype,operation_status,approximate_count_upper_bound,account_id"
-    body = _call(lambda: graph.get(audience_id, {"fields": fields})).data
+    body = _read(lambda: graph.get(audience_id, {"fields": fields}), audience_id).data
     body = body if isinstance(body, dict) else {}
     try:
         upper = int(body.get("approximate_count_upper_bound") or 0)
@@ -164,7 +164,7 @@ def send_add_batch(
 
 def session_received(graph: Graph, audience_id: str, session_id: int) -> bool:
     """Whether Meta holds a session with this id (did an unanswered batch 1 arrive?)."""
-    answer = _call(lambda: graph.get(f"{audience_id}/sessions", {"session_id": str(session_id)}))
+    answer = _read(lambda: graph.get(f"{audience_id}/sessions", {"session_id": str(session_id)}), audience_id)
     data = answer.data.get("data") if isinstance(answer.data, dict) else None
     return any(str(s.get("session_id")) == str(session_id) for s in data or [] if isinstance(s, dict))
 
@@ -185,11 +185,21 @@ def _fatal(exc: GraphError, audience_id: str) -> Exception:
         return AudienceBusy(where)
     if exc.code == REPLACE_CODE and exc.subcode == TOO_LARGE:
         return AudienceNotReplaceable(where)
+    if exc.code == REPLACE_CODE and exc.subcode == WENT_WRONG:
+        return ReplaceFailed(where)  # final even when flagged transient: a retry cannot mend this replace
     if isinstance(exc, GraphAuthError):
         return GraphAccessBroken(where)
     if exc.retryable:
         return GraphUnavailable(where)
     return ReplaceFailed(where)
+
+
+def _read(request: Callable[[], GraphResponse], audience_id: str) -> GraphResponse:
+    """A read the replace needs; its errors become the classes the state machine routes on."""
+    try:
+        return _call(request)
+    except GraphError as exc:
+        raise _fatal(exc, audience_id) from None
 
 
 def _call(

@@ -34,9 +34,12 @@ def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
     run_id = _RUN_ID.sub("-", str(state.get("run_id") or ""))[:80]
     if not run_id:
         raise InvalidReplaceInput("the run has no id (start it through the state machine)")
-    schema = _source(request, deps, cursor=None).schema
     s = deps.settings
     now = int(deps.clock())
+    since_days = getattr(request.source, "since_days", None)
+    # Fixed once: a cutoff recomputed per stage invocation would move while staging runs.
+    since = now - since_days * 86400 if since_days else None
+    schema = _source(request, deps, cursor=None, since=since).schema
     return {
         "request": request.model_dump(mode="json"),
         "run": {
@@ -47,6 +50,7 @@ def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
             "concurrency": request.max_concurrency or s.replace_default_concurrency,
             "dry_run": request.dry_run,
             "source": request.source.type,
+            "since": since,
         },
         "times": {"started": now},
         "check": {"attempts": 0, "ready": False},
@@ -83,7 +87,7 @@ def lock(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
 def stage(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
     request, run = request_of(state), state["run"]
     progress = StageProgress.from_state(state.get("stage", {}).get("progress"))
-    source = _source(request, deps, cursor=state.get("stage", {}).get("cursor"))
+    source = _source(request, deps, cursor=state.get("stage", {}).get("cursor"), since=run.get("since"))
     finished = stage_slice(
         source,
         deps.staging(run["run_id"]),
@@ -124,14 +128,15 @@ def pack(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
     return state
 
 
-def _source(request: ReplaceRequest, deps: ReplaceDeps, *, cursor: dict[str, Any] | None) -> RowSource:
+def _source(
+    request: ReplaceRequest, deps: ReplaceDeps, *, cursor: dict[str, Any] | None, since: int | None
+) -> RowSource:
     spec = request.source
     if isinstance(spec, CsvSpec):
         return CsvSource(
             deps.s3, spec.bucket, spec.key, spec.mapping, default_country=spec.default_country, cursor=cursor
         )
     routes = _routes_for(request, deps)
-    since = int(deps.clock()) - spec.since_days * 86400 if spec.since_days else None
     return LeadSource(
         deps.dynamodb,
         deps.settings.leads_table_name,

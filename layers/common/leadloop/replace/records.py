@@ -103,6 +103,8 @@ class ReplaceRecords:
         return self._get(f"replace#{run_id}", "run") or {}
 
     def note_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
+        if not fields:
+            return
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values = {f":v{i}": _serializer.serialize(_plain(v)) for i, v in enumerate(fields.values())}
         sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))

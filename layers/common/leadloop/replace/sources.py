@@ -27,6 +27,7 @@ from leadloop.routing import FormRoute
 
 _deserializer = TypeDeserializer()
 _READ_BYTES = 1024 * 1024
+_MAX_IN_VALUES = 100
 csv.field_size_limit(1024 * 1024)
 
 
@@ -49,9 +50,15 @@ def common_schema(routes: Sequence[FormRoute], audience_id: str) -> list[str]:
 
 
 class LeadSource:
-    """FETCHED leads of ``routes``' forms created at or after ``since`` (a paginated scan)."""
+    """FETCHED leads of ``routes``' forms created at or after ``since`` (a paginated scan).
+
+    The cursor is the key of the last lead read, so the next invocation scans on right after it: a
+    position within the page would shift, and cost an unread lead, when a lead read before it is
+    forgotten, expires or falls outside ``since`` in between.
+    """
 
     PAGE = 500
+    KEY = "leadgen_id"  # LeadsTable's key: the scan resumes after the last item read
 
     def __init__(
         self,
@@ -82,9 +89,9 @@ class LeadSource:
         while not self._done:
             items, next_key = self._page()
             for index, item in enumerate(items):
-                if index < self._skip:
+                if index < self._skip:  # a cursor from before resume keys: a position in this page
                     continue
-                self._skip = index + 1
+                self._start_key, self._skip = {self.KEY: item[self.KEY]}, 0
                 lead = {k: _deserializer.deserialize(v) for k, v in item.items()}
                 route = self._routes.get(str(lead.get("form_id", "")))
                 if route is not None:
@@ -95,8 +102,10 @@ class LeadSource:
     def _page(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         forms = sorted(self._routes)
         values: dict[str, Any] = {":fetched": {"S": "FETCHED"}}
-        values |= {f":f{i}": {"S": form} for i, form in enumerate(forms)}
-        condition = f"#s = :fetched AND form_id IN ({', '.join(f':f{i}' for i in range(len(forms)))})"
+        condition = "#s = :fetched"
+        if len(forms) <= _MAX_IN_VALUES:  # DynamoDB's IN takes 100 values; beyond, rows() filters
+            values |= {f":f{i}": {"S": form} for i, form in enumerate(forms)}
+            condition += f" AND form_id IN ({', '.join(f':f{i}' for i in range(len(forms)))})"
         if self._since is not None:
             condition += " AND created_time >= :since"
             values[":since"] = {"N": str(self._since)}
@@ -105,7 +114,7 @@ class LeadSource:
             "FilterExpression": condition,
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": values,
-            "ProjectionExpression": "form_id, field_data",
+            "ProjectionExpression": f"{self.KEY}, form_id, field_data",
             "Limit": self.PAGE,
             "ConsistentRead": True,
         }
@@ -147,6 +156,14 @@ class CsvSource:
         return {"offset": self._offset, "columns": self._columns, "done": self._done}
 
     def rows(self) -> Iterator[HashedRow]:
+        try:
+            yield from self._records()
+        except csv.Error as exc:  # the file's fault (a field over the limit): retrying cannot help
+            raise InvalidReplaceInput(
+                f"s3://{self._bucket}/{self._key} is not readable CSV after byte {self._offset}: {exc}"
+            ) from None
+
+    def _records(self) -> Iterator[HashedRow]:
         if self._done:
             return
         reader = csv.reader(self._lines(), strict=False)
