@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from leadloop_cli.graphsim.core import SimCore
-    from leadloop_cli.graphsim.models import Audience, TokenGrant
+    from leadloop_cli.graphsim.audiences import Payload
+    from leadloop_cli.graphsim.models import Audience, TokenGrant, UploadSession
     from leadloop_cli.graphsim.request import GraphRequest
 
 ADD, REMOVE = "add", "remove"
@@ -199,17 +200,22 @@ def _users(request: GraphRequest, core: SimCore, audience: Audience, op: str) ->
             if changed or op == ADD:
                 audience.time_updated = now
             record = record_session(audience, session, payload, new_session_id=new_session_id, op=op, now=now)
-            body = {
-                "audience_id": audience.id,
-                "session_id": record.session_id,
-                "num_received": record.num_received,
-                "num_invalid_entries": record.num_invalid_entries,
-                "invalid_entry_samples": payload.samples,
-            }
+            body = _upload_answer(audience, record, payload)
     except GraphError as error:
         error.log = log
         raise
     return GraphResponse(200, body, rows=payload.received, log={"op": op})
+
+
+def _upload_answer(audience: Audience, record: UploadSession, payload: Payload) -> dict[str, Any]:
+    """Meta's answer to an accepted upload batch (counts cumulative for the session)."""
+    return {
+        "audience_id": audience.id,
+        "session_id": record.session_id,
+        "num_received": record.num_received,
+        "num_invalid_entries": record.num_invalid_entries,
+        "invalid_entry_samples": payload.samples,
+    }
 
 
 def _raw_session(raw: object) -> dict[str, Any]:
@@ -248,14 +254,7 @@ def _users_replace(request: GraphRequest, core: SimCore, audience: Audience) -> 
                 window_seconds=config.replace_window_seconds,
                 processing_seconds=config.replace_processing_seconds,
             )
-            body = {
-                "account_id": audience.account_id.removeprefix("act_"),
-                "audience_id": audience.id,
-                "session_id": record.session_id,
-                "num_received": record.num_received,
-                "num_invalid_entries": record.num_invalid_entries,
-                "invalid_entry_samples": payload.samples,
-            }
+            body = {"account_id": audience.account_id.removeprefix("act_")} | _upload_answer(audience, record, payload)
     except GraphError as error:
         error.log = log
         raise
