@@ -28,8 +28,8 @@ from leadloop_cli.graphsim.state import normalize_account_id
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from leadloop_cli.graphsim.core import SimCore
     from leadloop_cli.graphsim.audiences import Payload
+    from leadloop_cli.graphsim.core import SimCore
     from leadloop_cli.graphsim.models import Audience, TokenGrant, UploadSession
     from leadloop_cli.graphsim.request import GraphRequest
 
