@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import single_metric
 
 from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.replace import chunkset
 from leadloop.replace.deps import ReplaceDeps
 
 State = dict[str, Any]
@@ -28,7 +29,7 @@ def summary(state: State, status: str) -> dict[str, Any]:
     send = state.get("send") or {}
     extra = state.get("overflow") or {}
     times = dict(state.get("times") or {})
-    overflow_chunks = len(send.get("overflow") or [])
+    overflow_chunks = chunkset.count(send.get("overflow"))
     result: dict[str, Any] = {
         "status": status,
         "run_id": run.get("run_id"),

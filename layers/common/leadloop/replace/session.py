@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from leadloop.observability import logger
+from leadloop.replace import chunkset
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import AudienceBusy, ReplaceFailed
 from leadloop.replace.meta import (
@@ -113,7 +114,7 @@ def send_middle(state: State, deps: ReplaceDeps, time_left: Callable[[], float])
     send["calls"] = int(send.get("calls", 0)) + len(round_.sent)
     send["received"] = max(int(send.get("received", 0)), round_.received)
     send["invalid"] = max(int(send.get("invalid", 0)), round_.invalid)
-    send["overflow"] = sorted(set(send.get("overflow", [])) | set(round_.closed_out))
+    send["overflow"] = chunkset.union(send.get("overflow"), round_.closed_out)
     last = max(round_.last_taken, start - 1)
     send["next"] = last + 1
     if round_.session_lost:
@@ -123,10 +124,10 @@ def send_middle(state: State, deps: ReplaceDeps, time_left: Callable[[], float])
     window_over = bool(round_.closed_out) or (round_.stopped_early and not _window_open(state, deps))
     if window_over:
         send["window_over"] = True
-        send["overflow"] = sorted(set(send["overflow"]) | set(range(last + 1, chunks + 1)))
+        send["overflow"] = chunkset.union(send["overflow"], range(last + 1, chunks + 1))
         logger.warning(
             "replace window nearly over: the rest becomes overflow",
-            extra={"run_id": run["run_id"], "overflow_chunks": len(send["overflow"])},
+            extra={"run_id": run["run_id"], "overflow_chunks": chunkset.count(send["overflow"])},
         )
     send["done"] = window_over or send["next"] >= chunks
     return state
@@ -192,7 +193,7 @@ def close(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
     if not send.get("closed"):
         now = deps.clock()
         hard_end = int(send["opened_at"]) + deps.settings.replace_window_seconds - CLOSE_MARGIN_SECONDS
-        overflow = set(send.get("overflow", []))
+        overflow = send.get("overflow") or []
         if now < hard_end:
             # Chunk N closes the session even when the margin has passed: if Meta refuses it
             # (1870158), it stays overflow and the session closes on its own at 90 minutes.
@@ -214,11 +215,11 @@ def close(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
                 send["calls"] = int(send.get("calls", 0)) + 1
                 send["received"] = max(int(send.get("received", 0)), sent.received)
                 send["invalid"] = max(int(send.get("invalid", 0)), sent.invalid)
-                send["overflow"] = sorted(overflow - {chunks})
+                send["overflow"] = chunkset.without(overflow, chunks)
             else:
-                send["overflow"] = sorted(overflow | {chunks})
+                send["overflow"] = chunkset.union(overflow, [chunks])
         else:
-            send["overflow"] = sorted(overflow | {chunks})
+            send["overflow"] = chunkset.union(overflow, [chunks])
         send["closed"] = True
     now_i = int(deps.clock())
     state["times"]["session_closed"] = now_i
@@ -247,18 +248,19 @@ def poll(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
 def overflow(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
     """Add the chunks that missed the window with ``/users`` (the replace has finished)."""
     run, progress = state["run"], state["overflow"]
-    pending = list(state["send"].get("overflow", []))
+    pending = state["send"].get("overflow") or []
+    total = chunkset.count(pending)
     start = int(progress["next"])
     graph, store = deps.graph(), deps.staging(run["run_id"])
     deps.records.extend_lock(run["audience_id"], run["run_id"], until=_lock_until(state, deps))
 
     def one(index: int) -> Sent:
-        rows = store.chunk(pending[index])
+        rows = store.chunk(chunkset.nth(pending, index))
         sent = send_add_batch(graph, run["audience_id"], run["schema"], rows, time_left)
         return Sent(sent.result, sent.received, sent.invalid)
 
     round_ = send_chunks(
-        range(start, len(pending)),
+        range(start, total),
         one,
         concurrency=int(run["concurrency"]),
         may_start=lambda: time_left() > CALL_RESERVE_SECONDS,
@@ -268,7 +270,7 @@ def overflow(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) ->
     progress["calls"] = int(progress.get("calls", 0)) + len(round_.sent)
     progress["received"] = int(progress.get("received", 0)) + round_.received
     progress["invalid"] = int(progress.get("invalid", 0)) + round_.invalid
-    progress["done"] = progress["next"] >= len(pending)
+    progress["done"] = progress["next"] >= total
     return state
 
 
