@@ -33,7 +33,9 @@ class FakeTransport:
         self.responder = responder
         self.sent: list[Sent] = []
 
-    def request(self, method, url, *, query, form, headers, timeout):
+    def request(self, method, url, *, query, form, headers, timeout, json_body=None):
+        if json_body is not None:
+            form = json.loads(json_body)
         sent = Sent(method, url, dict(query), dict(form) if form is not None else None, dict(headers))
         self.sent.append(sent)
         outcome = self.responder(sent)
@@ -153,3 +155,12 @@ def test_usage_headers_are_read_on_success():
     headers = {"X-App-Usage": json.dumps({"call_count": 42, "total_cputime": 1, "total_time": 3})}
     client, _ = make_client(lambda s: (200, {"id": "1"}, headers))
     assert client.get("1").usage.app_pct == 42
+
+
+def test_a_json_body_carries_the_proof_and_never_the_token():
+    client, fake = make_client(lambda s: (200, {"num_received": 2}, {}))
+    answer = client.post_json("238/usersreplace", {"payload": {"schema": ["EMAIL"], "data": [["a"], ["b"]]}})
+    [sent] = fake.sent
+    assert answer.data == {"num_received": 2}
+    assert sent.form is not None and sent.form["payload"]["data"] == [["a"], ["b"]]
+    assert "appsecret_proof" in sent.form and TOKEN not in json.dumps(sent.form) and TOKEN not in sent.url

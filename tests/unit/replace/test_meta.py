@@ -47,9 +47,9 @@ class FakeGraph:
 
     def __init__(self, *script: Any) -> None:
         self.script = list(script)
-        self.calls: list[tuple[str, str, dict[str, str]]] = []
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
-    def _next(self, method: str, path: str, data: Mapping[str, str] | None) -> GraphResponse:
+    def _next(self, method: str, path: str, data: Mapping[str, Any] | None) -> GraphResponse:
         self.calls.append((method, path, dict(data or {})))
         item = self.script.pop(0) if self.script else {}
         if isinstance(item, Exception):
@@ -59,8 +59,8 @@ class FakeGraph:
     def get(self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
         return self._next("GET", path, params)
 
-    def post(self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
-        return self._next("POST", path, data)
+    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float | None = None) -> GraphResponse:
+        return self._next("POST", path, body)
 
 
 @pytest.fixture
@@ -191,8 +191,8 @@ def test_replace_batch_form_and_counts(sleeps: list[float]) -> None:
     assert replace_batch(graph, 3) == Sent(BatchResult.SENT, 2, 1)
     method, path, form = graph.calls[0]
     assert (method, path) == ("POST", f"{AUDIENCE}/usersreplace")
-    assert json.loads(form["payload"]) == {"schema": SCHEMA, "data": ROWS, "is_raw": True}
-    assert json.loads(form["session"]) == {
+    assert form["payload"] == {"schema": SCHEMA, "data": ROWS, "is_raw": True}
+    assert form["session"] == {
         "session_id": 77,
         "batch_seq": 3,
         "last_batch_flag": False,

@@ -40,6 +40,7 @@ class Transport(Protocol):
         form: Mapping[str, str] | None,
         headers: Mapping[str, str],
         timeout: tuple[float, float],
+        json_body: bytes | None = None,
     ) -> RawResponse: ...
 
 
@@ -58,11 +59,16 @@ class Urllib3Transport:
         form: Mapping[str, str] | None,
         headers: Mapping[str, str],
         timeout: tuple[float, float],
+        json_body: bytes | None = None,
     ) -> RawResponse:
         target = f"{url}?{urlencode(dict(query))}" if query else url
-        body = urlencode(dict(form)).encode() if form is not None else None
         all_headers = dict(headers)
-        if body is not None:
+        body: bytes | None = None
+        if json_body is not None:
+            body = json_body
+            all_headers["Content-Type"] = "application/json"
+        elif form is not None:
+            body = urlencode(dict(form)).encode()
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             answer = self._pool.request(

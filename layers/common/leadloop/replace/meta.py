@@ -45,9 +45,7 @@ class Graph(Protocol):
         self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None
     ) -> GraphResponse: ...
 
-    def post(
-        self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None
-    ) -> GraphResponse: ...
+    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float | None = None) -> GraphResponse: ...
 
 
 class BatchResult(enum.Enum):
@@ -113,9 +111,13 @@ def ensure_replaceable(audience_id: str, state: AudienceState) -> bool:
     return state.status != STATUS_REPLACING
 
 
-def payload(schema: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def payload_document(schema: Sequence[str], rows: Sequence[Sequence[str]]) -> dict[str, Any]:
     data = [[payload_cell(k, c) for k, c in zip(schema, row, strict=True)] for row in rows]
-    return json.dumps({"schema": list(schema), "data": data, "is_raw": True}, separators=(",", ":"))
+    return {"schema": list(schema), "data": data, "is_raw": True}
+
+
+def payload(schema: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    return json.dumps(payload_document(schema, rows), separators=(",", ":"))
 
 
 def send_replace_batch(
@@ -138,10 +140,10 @@ def send_replace_batch(
         "last_batch_flag": last,
         "estimated_num_total": estimated_total,
     }
-    form = {"payload": payload(schema, rows), "session": json.dumps(session, separators=(",", ":"))}
+    body = {"payload": payload_document(schema, rows), "session": session}
     try:
         answer = _call(
-            lambda: graph.post(f"{audience_id}/usersreplace", form),
+            lambda: graph.post_json(f"{audience_id}/usersreplace", body),
             time_left=time_left,
             attempts=1 if batch_seq == 1 else 4,
         )
@@ -155,7 +157,8 @@ def send_add_batch(
 ) -> Sent:
     try:
         answer = _call(
-            lambda: graph.post(f"{audience_id}/users", {"payload": payload(schema, rows)}), time_left=time_left
+            lambda: graph.post_json(f"{audience_id}/users", {"payload": payload_document(schema, rows)}),
+            time_left=time_left,
         )
     except GraphError as exc:
         raise _fatal(exc, audience_id) from None

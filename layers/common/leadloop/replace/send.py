@@ -8,9 +8,11 @@ caller's cursor is exact: every chunk up to ``last_taken`` was sent, except thos
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import cast
 
 from leadloop.replace.meta import BatchResult, Sent
 
@@ -29,34 +31,59 @@ class SendRound:
     last_taken: int = 0  # the highest chunk number started or closed out
 
 
-def send_chunks(
+def send_chunks[P](
     numbers: Iterable[int],
-    send: Callable[[int], Sent],
+    send: Callable[[P], Sent],
     *,
     concurrency: int,
     may_start: Callable[[], bool],
     cumulative: bool,
+    prepare: Callable[[int], P] | None = None,
     on_progress: Callable[[SendRound], None] | None = None,
 ) -> SendRound:
-    """Send each chunk number in order with bounded concurrency; stop starting when told."""
+    """Send each chunk number in order with bounded concurrency; stop starting when told.
+
+    ``prepare(number)`` (reading and building a chunk's payload) runs ahead on its own threads for
+    the next ``concurrency`` chunks, so a free slot starts its call at once instead of spending a
+    call's worth of time on preparation; ``send`` gets what ``prepare`` made (the number itself
+    when there is no ``prepare``).
+    """
+    make = prepare or cast(Callable[[int], P], lambda number: number)
     result = SendRound()
     pending = iter(numbers)
     stop = False
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="replace-send") as pool:
+    with (
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="replace-send") as pool,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="replace-prepare") as preparer,
+    ):
         running: dict[Future[Sent], int] = {}
+        ahead: deque[tuple[int, Future[P]]] = deque()
 
-        def refill() -> None:
-            nonlocal stop
-            while not stop and len(running) < concurrency:
+        def prefetch() -> None:
+            while len(ahead) < concurrency:
                 number = next(pending, None)
                 if number is None:
                     return
+                ahead.append((number, preparer.submit(make, number)))
+
+        def start(prepared: Future[P]) -> Sent:
+            return send(prepared.result())
+
+        def refill() -> None:
+            nonlocal stop
+            prefetch()
+            while not stop and len(running) < concurrency and ahead:
                 if not may_start():
                     result.stopped_early = True
                     stop = True
-                    return
+                    break
+                number, prepared = ahead.popleft()
                 result.last_taken = max(result.last_taken, number)
-                running[pool.submit(send, number)] = number
+                running[pool.submit(start, prepared)] = number
+                prefetch()
+            if stop:
+                for _, prepared in ahead:
+                    prepared.cancel()
 
         refill()
         while running:
@@ -78,7 +105,7 @@ def send_chunks(
                 else:
                     result.session_lost = True
                     stop = True
+            refill()  # the free slot first: progress bookkeeping must not delay the next call
             if on_progress is not None:
                 on_progress(result)
-            refill()
     return result

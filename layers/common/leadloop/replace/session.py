@@ -13,6 +13,7 @@ accepts repeated non-first batches and a replace is a set).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,8 @@ CALL_RESERVE_SECONDS = 45.0
 #: A closing batch is still sent this close to the window's end (one call's worth).
 CLOSE_MARGIN_SECONDS = 60
 MAX_SESSION_RESTARTS = 2
+#: How often the middle batches' watermark is written (a crash resends at most this much).
+WATERMARK_EVERY_SECONDS = 5.0
 
 
 def send_first(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
@@ -138,12 +141,16 @@ def _send_replace(state: State, deps: ReplaceDeps, numbers: range, time_left: Ca
     graph, store = deps.graph(), deps.staging(run["run_id"])
     total = int(state["pack"]["progress"]["rows_unique"])
 
-    def one(number: int) -> Sent:
+    def read(number: int) -> tuple[int, list[list[str]]]:
+        return number, store.chunk(number)
+
+    def one(chunk: tuple[int, list[list[str]]]) -> Sent:
+        number, rows = chunk
         return send_replace_batch(
             graph,
             run["audience_id"],
             run["schema"],
-            store.chunk(number),
+            rows,
             session_id=int(send["session_id"]),
             batch_seq=number,
             last=False,
@@ -155,18 +162,29 @@ def _send_replace(state: State, deps: ReplaceDeps, numbers: range, time_left: Ca
         return time_left() > CALL_RESERVE_SECONDS and _window_open(state, deps)
 
     first = numbers.start
+    noted = {"upto": first - 1, "at": 0.0}
 
-    def note(progress: SendRound) -> None:
+    def note(progress: SendRound, *, force: bool = False) -> None:
+        """Record the contiguous watermark for a retried invocation, at most every few seconds."""
         done = set(progress.sent)
-        upto = first - 1
+        upto = noted["upto"]
         while upto + 1 in done:
             upto += 1
-        if upto >= first:
+        if upto > noted["upto"] and (force or time.monotonic() - noted["at"] >= WATERMARK_EVERY_SECONDS):
             deps.records.note_run(run["run_id"], {"session_id": int(send["session_id"]), "sent_upto": upto})
+            noted.update(upto=upto, at=time.monotonic())
 
-    return send_chunks(
-        numbers, one, concurrency=int(run["concurrency"]), may_start=may_start, cumulative=True, on_progress=note
+    round_ = send_chunks(
+        numbers,
+        one,
+        prepare=read,
+        concurrency=int(run["concurrency"]),
+        may_start=may_start,
+        cumulative=True,
+        on_progress=note,
     )
+    note(round_, force=True)
+    return round_
 
 
 def _window_open(state: State, deps: ReplaceDeps) -> bool:
