@@ -80,6 +80,8 @@ def test_malformed_hashes_are_counted_sampled_and_dropped():
     assert payload.received == 5 and payload.invalid == 4
     assert payload.rows == [[h("a"), ""]]
     assert payload.samples == {"plain@example.com": "EMAIL", "ABC": "PHONE", h("c").upper(): "EMAIL"}
+    near_misses = [[h("e") + "\n"], [h("f")[:63]], [h("g")[:32] + " " + h("g")[33:]], [h("i")[:-1] + "g"]]
+    assert _payload(["EMAIL"], near_misses).invalid == 4
 
 
 def test_samples_are_capped_at_100():
