@@ -248,6 +248,9 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   "batch_null"?: bool}`` → ``{"id"}``. Faults are checked in
   order; the first firing one with ``status``/``error``/``body``/``batch_null`` answers; faults
   with only ``latency_ms``/``headers`` delay and add headers, then the call is served normally.
+  ``latency_ms`` is the time until the answer, as a remote API's latency: the simulator's own work
+  on the call counts within it (it answers at max(latency, its processing) after the call arrived;
+  the call's effects happen before that answer).
   ``status`` alone → a fitting Graph error (500 → code 1, 503 → 2, 429 → 4, 403 → 200, ...);
   ``error`` without ``status`` uses the code's status. ``batch_null`` only affects batch items.
   A probability miss does not use up ``times``. ``GET /_sim/faults`` → JSON array of them (with

@@ -42,9 +42,8 @@ class GraphDispatcher:
     def _serve(self, request: GraphRequest, parent: int | None, index: int | None) -> GraphResponse | None:
         """Faults first (delay, then maybe answer), else the batch fan-out or the Graph router."""
         core = self._core
+        arrived = time.monotonic()
         outcome = core.faults.match(request.method, request.path, in_batch=request.in_batch)
-        if outcome.latency_s:
-            time.sleep(outcome.latency_s)
         log: dict[str, Any] = {"method": request.method, "path": request.path}
         if parent is not None:
             log.update(batch_parent=parent, batch_index=index)
@@ -53,6 +52,7 @@ class GraphDispatcher:
             log["fault"] = fault.id
         if fault is not None and fault.spec.batch_null:
             core.usage.app_call()
+            _answer_after(arrived, outcome.latency_s)
             core.calls.record({**log, "status": None, "at": self._at()})
             return None
         is_batch = not request.in_batch and request.method == "POST" and not request.segments
@@ -68,6 +68,7 @@ class GraphDispatcher:
         response.headers = {**self._standard_headers(request), **usage, **response.headers, **outcome.headers}
         if fault is not None:
             response.headers.update(fault.spec.headers)
+        _answer_after(arrived, outcome.latency_s)
         self._log(log, response, batch_seq)
         return response
 
@@ -174,3 +175,10 @@ def _fault_answer(spec: FaultSpec) -> GraphResponse:
         code = body["error"].get("code")
         response.error_code = code if isinstance(code, int) else None
     return response
+
+
+def _answer_after(arrived: float, latency_s: float) -> None:
+    """Hold the answer until ``latency_s`` after the call arrived (the work done counts within it)."""
+    remaining = arrived + latency_s - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
