@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.audience",
     "leadloop_cli.commands.forget",
     "leadloop_cli.commands.replace",
+    "leadloop_cli.commands.doctor",
 ]
 
 

@@ -87,6 +87,14 @@ class AudienceReplaceSettings(CommonSettings):
     replace_partitions: int = Field(default=64, alias="REPLACE_PARTITIONS", ge=1, le=1024)
 
 
+class HealthCheckSettings(CommonSettings):
+    """HealthCheckFunction: the scheduled and on-demand health checks."""
+
+    alerts_topic_arn: str = Field(default="", alias="ALERTS_TOPIC_ARN")
+    #: How far back "arrived only through the backfill" is counted.
+    health_drift_days: int = Field(default=7, alias="HEALTH_DRIFT_DAYS", ge=1, le=90)
+
+
 def load_settings[T: CommonSettings](model: type[T]) -> T:
     """Validate the environment into ``model`` once per process (fails fast with field names)."""
     cached = _cache.get(model)

@@ -118,3 +118,19 @@ def test_messages_carry_the_routed_account_and_pageuid_pages():
     assert (msg.account_id, msg.page_ids) == (None, None)
     with pytest.raises(ValidationError):
         FormRoute.model_validate({"form_id": "9", "page_id": "77", "account_id": "9001x"})
+
+
+def test_refused_cells_are_counted_by_key_for_the_batch_and_reset():
+    from leadloop.hasher.reporting import emit_rejected
+    from leadloop.hasher.service import LeadChange, messages_for
+    from leadloop.routing import FormRoute
+
+    route = FormRoute.model_validate({"form_id": "9", "page_id": "77", "audience_ids": ["111"]})
+    emit_rejected()  # start from a clean batch
+    for n in range(3):
+        image = {"leadgen_id": str(n), "form_id": "9", "field_data": answers(email=f"p{n}@b.co", phone_number="12")}
+        messages_for(LeadChange("add", image), route)
+    image = {"leadgen_id": "9", "form_id": "9", "field_data": answers(email="not-an-email", phone_number="x")}
+    messages_for(LeadChange("add", image), route)
+    assert emit_rejected() == {"PHONE": 4, "EMAIL": 1}
+    assert emit_rejected() == {}

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.reporting import emit_rejected
 from leadloop.hasher.service import HasherDeps, classify, messages_for_change, send_all
 from leadloop.observability import logger
 
@@ -44,6 +45,7 @@ def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, 
             logger.exception("a stream record could not be hashed", extra={"sequence_number": sequence})
             failed.add(sequence)
     failed |= send_all(pending, deps) if pending else set()
+    emit_rejected()
 
     def record_handler(record: DynamoDBRecord) -> None:
         if record.dynamodb and str(record.dynamodb.sequence_number) in failed:

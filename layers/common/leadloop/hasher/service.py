@@ -23,6 +23,7 @@ from typing import Any, Literal
 from leadloop.audience import HashedRow, hash_row, normalize
 from leadloop.hasher.mapping import lead_record
 from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.reporting import count_rejected
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MessageQueue, OutgoingMessage
 from leadloop.routing import FormRoute, Routing
@@ -126,6 +127,7 @@ def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessa
     hashed = lead_row(change.image.get("field_data"), route)
     if hashed.rejected:
         metrics.add_metric(name="LeadCellsRejected", unit=MetricUnit.Count, value=len(hashed.rejected))
+        count_rejected(hashed.rejected)
         logger.info(
             "some lead answers could not be normalized",
             extra={"leadgen_id": change.lead_id, "rejected": [f"{key}:{reason}" for key, reason in hashed.rejected]},

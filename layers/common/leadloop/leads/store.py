@@ -246,6 +246,29 @@ class LeadStore:
                 return total
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def sources_since(self, form_id: str, since: int) -> dict[str, int]:
+        """How a form's leads created at or after ``since`` first reached us: webhook / backfill counts."""
+        counts: dict[str, int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "ByFormCreated",
+            "KeyConditionExpression": "form_id = :f AND created_time >= :t",
+            "ExpressionAttributeValues": {":f": {"S": form_id}, ":t": {"N": str(since)}},
+            "ProjectionExpression": "#src",
+            "ExpressionAttributeNames": {"#src": "source"},
+        }
+        while True:
+            try:
+                answer = self._ddb.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise StoreError(f"reading lead sources failed: {_error_code(exc)}") from None
+            for item in answer.get("Items", []):
+                source = item.get("source", {}).get("S", "unknown")
+                counts[source] = counts.get(source, 0) + 1
+            if "LastEvaluatedKey" not in answer:
+                return counts
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     # ------------------------------------------------------------------ internals
     def _update(
         self,
