@@ -376,6 +376,53 @@ def _topic(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     p.result.add(Provisioned(res.logical_id, res.type, arn, {"TopicArn": arn, "TopicName": name}))
 
 
+def _subscription(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    arn = p.clients("sns").subscribe(
+        TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"], ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    p.result.add(Provisioned(res.logical_id, res.type, arn, {}))
+
+
+# ---------------------------------------------------------------------- CloudWatch
+def _alarm(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("AlarmName") or p.names.physical_name(res.logical_id, res.type)
+    kwargs: dict[str, Any] = {
+        "AlarmName": name,
+        "ComparisonOperator": props["ComparisonOperator"],
+        "EvaluationPeriods": int(props["EvaluationPeriods"]),
+        "Threshold": float(props["Threshold"]),
+        "ActionsEnabled": True,
+    }
+    optional = (
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Statistic",
+        "TreatMissingData",
+        "AlarmActions",
+        "OKActions",
+    )
+    kwargs |= {key: props[key] for key in optional if key in props}
+    if "Period" in props:
+        kwargs["Period"] = int(props["Period"])
+    if "Dimensions" in props:
+        kwargs["Dimensions"] = [{"Name": d["Name"], "Value": str(d["Value"])} for d in props["Dimensions"]]
+    p.clients("cloudwatch").put_metric_alarm(**kwargs)
+    arn = p.arn("cloudwatch", f"alarm:{name}")
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn}))
+
+
+def _dashboard(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    name = props.get("DashboardName") or p.names.physical_name(res.logical_id, res.type)
+    body = str(props["DashboardBody"])
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise TemplateError(f"{res.logical_id}: DashboardBody is not JSON after substitutions: {exc}") from None
+    p.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+    p.result.add(Provisioned(res.logical_id, res.type, name, {}))
+
+
 def _iam_role(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     name = props.get("RoleName") or p.names.physical_name(res.logical_id, res.type)
     trust = props.get("AssumeRolePolicyDocument") or json.loads(_LAMBDA_TRUST)
@@ -561,6 +608,9 @@ _CREATORS: dict[str, _Creator] = {
     "AWS::SSM::Parameter": _parameter,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::Dashboard": _dashboard,
     "AWS::IAM::Role": _iam_role,
     "AWS::Serverless::LayerVersion": _layer,
     "AWS::Lambda::LayerVersion": _layer,
