@@ -50,6 +50,7 @@ class Context:
     leads: LeadCounts
     now: int
     drift_days: int = 7
+    audience_token: str | None = None  # the shared token audience uploads use (never logged)
 
     @property
     def page_ids(self) -> list[str]:
@@ -57,7 +58,7 @@ class Context:
 
 
 def token(ctx: Context) -> list[Finding]:
-    """Each Page's token: valid, not expiring soon, with the scopes capture and audiences need."""
+    """Each Page's token (capture scopes) and the audience token (``ads_management``): valid, not expiring."""
     if ctx.app_graph is None:
         return [
             Finding(
@@ -68,26 +69,30 @@ def token(ctx: Context) -> list[Finding]:
                 'add "app_id" (your Meta app\'s id) to the secret',
             )
         ]
+    subjects: list[tuple[str, str, Sequence[str]]] = [
+        (f"page {page_id}", ctx.page_tokens[page_id], CAPTURE_SCOPES) for page_id in ctx.page_ids
+    ]
+    if ctx.audience_token and any(r.audience_ids for r in ctx.routes):
+        # Uploads and replaces use the shared (system-user) token, whatever the Pages use.
+        subjects.append(("audience token", ctx.audience_token, AUDIENCE_SCOPES))
     findings: list[Finding] = []
-    needs_ads = any(r.audience_ids for r in ctx.routes)
-    for page_id in ctx.page_ids:
-        subject = f"page {page_id}"
+    for subject, value, required in subjects:
         try:
-            data = ctx.app_graph.get("debug_token", {"input_token": ctx.page_tokens[page_id]}).data.get("data") or {}
+            data = ctx.app_graph.get("debug_token", {"input_token": value}).data.get("data") or {}
         except GraphError as exc:
             findings.append(Finding("token", Status.FAIL, subject, f"debug_token failed: {exc.describe()}", _fix(exc)))
             continue
-        findings.append(_judge_token(subject, data, ctx.now, needs_ads))
+        findings.append(_judge_token(subject, data, ctx.now, required))
     return findings
 
 
-def _judge_token(subject: str, data: Mapping[str, Any], now: int, needs_ads: bool) -> Finding:
+def _judge_token(subject: str, data: Mapping[str, Any], now: int, required: Sequence[str]) -> Finding:
     renew = "issue a new long-lived Page or system-user token and store it in MetaSecret"
     if not data.get("is_valid"):
         code = (data.get("error") or {}).get("code")
         return Finding("token", Status.FAIL, subject, f"the token is not valid (code {code})", renew)
     scopes = set(data.get("scopes") or [])
-    missing = [s for s in CAPTURE_SCOPES + (AUDIENCE_SCOPES if needs_ads else ()) if s not in scopes]
+    missing = [s for s in required if s not in scopes]
     if missing:
         return Finding(
             "token",
@@ -96,12 +101,13 @@ def _judge_token(subject: str, data: Mapping[str, Any], now: int, needs_ads: boo
             f"the token lacks {', '.join(missing)}",
             "re-authorize the app with those permissions, then store the new token in MetaSecret",
         )
+    for field, what in (("expires_at", "the token"), ("data_access_expires_at", "the token's data access")):
+        ends = int(data.get(field) or 0)
+        if ends and ends <= now:
+            return Finding("token", Status.FAIL, subject, f"{what} has expired", renew)
+        if ends and ends - now < EXPIRY_WARNING_DAYS * DAY:
+            return Finding("token", Status.WARN, subject, f"{what} expires in {(ends - now) // DAY} day(s)", renew)
     expires = int(data.get("expires_at") or 0)
-    if expires and expires <= now:
-        return Finding("token", Status.FAIL, subject, "the token has expired", renew)
-    if expires and expires - now < EXPIRY_WARNING_DAYS * DAY:
-        days = (expires - now) // DAY
-        return Finding("token", Status.WARN, subject, f"the token expires in {days} day(s)", renew)
     lasting = "never expires" if not expires else f"valid for {(expires - now) // DAY} more days"
     return Finding("token", Status.OK, subject, f"valid, {lasting}, scopes complete")
 
@@ -220,7 +226,9 @@ def webhook_drift(ctx: Context) -> list[Finding]:
                     "webhook_drift",
                     Status.OK,
                     subject,
-                    f"{total} lead(s) of the last {ctx.drift_days} days, all by webhook",
+                    f"{total} lead(s) of the last {ctx.drift_days} days, all by webhook"
+                    if total
+                    else f"no lead in the last {ctx.drift_days} days",
                 )
             )
     return findings

@@ -36,6 +36,8 @@ class Finding:
 class Report:
     checked_at: int
     findings: list[Finding] = field(default_factory=list)
+    #: One Page or some checks only (an on-demand run): not the whole picture, so never the latest state.
+    partial: bool = False
 
     @property
     def status(self) -> Status:
@@ -48,5 +50,6 @@ class Report:
         return {
             "checked_at": self.checked_at,
             "status": self.status.label,
+            "partial": self.partial,
             "findings": [f.as_dict() for f in self.findings],
         }

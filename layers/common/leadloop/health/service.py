@@ -20,6 +20,9 @@ from leadloop.observability import MetricUnit, logger, metrics
 
 #: The same problems are alerted again after this long, so a forgotten alert is not forgotten.
 REALERT_SECONDS = 24 * 3600
+#: Daily runs land ~24 h apart, a few seconds either way: without slack the same problems would be
+#: re-alerted only every other day.
+REALERT_SLACK_SECONDS = 15 * 60
 
 
 class ReportStore(Protocol):
@@ -44,7 +47,8 @@ def run_checks(deps: HealthDeps, *, page_id: str | None = None, only: Sequence[s
     ctx = deps.context()
     if page_id is not None:
         ctx = replace(ctx, routes=[r for r in ctx.routes if r.page_id == page_id])
-    report = Report(checked_at=int(deps.clock()))
+    partial = page_id is not None or bool(only and set(CHECKS) - set(only))
+    report = Report(checked_at=int(deps.clock()), partial=partial)
     if not ctx.routes:
         subject = f"page {page_id}" if page_id else "routing"
         report.findings.append(
@@ -62,7 +66,7 @@ def run_checks(deps: HealthDeps, *, page_id: str | None = None, only: Sequence[s
 
 
 def record(report: Report, deps: HealthDeps) -> bool:
-    """Metrics per check, the StateTable record, and an SNS alert when problems are new or stale."""
+    """Metrics per check; for full runs, the StateTable record and an SNS alert when problems are new or stale."""
     for name in sorted({f.check for f in report.findings}):
         of_check = [f for f in report.findings if f.check == name]
         for metric, status in (("HealthCheckFailures", Status.FAIL), ("HealthCheckWarnings", Status.WARN)):
@@ -71,6 +75,10 @@ def record(report: Report, deps: HealthDeps) -> bool:
                 m.add_dimension(name="check", value=name)
     failing = sum(1 for f in report.findings if f.status is Status.FAIL)
     metrics.add_metric(name="HealthChecksFailing", unit=MetricUnit.Count, value=failing)  # the alarm's metric
+    if report.partial:
+        # A one-Page run must not announce a recovery (or hide the other Pages' problems) by becoming `latest`.
+        logger.info("partial health check: not recorded", extra={"status": report.status.label})
+        return False
     previous = deps.store.latest() if deps.store is not None else None
     alerted_at = _alert(report, previous, deps)
     if deps.store is not None:
@@ -79,7 +87,8 @@ def record(report: Report, deps: HealthDeps) -> bool:
         "health checked",
         extra={"status": report.status.label, "problems": [f"{f.check}:{f.subject}" for f in report.problems()]},
     )
-    return alerted_at == report.checked_at
+    recovered = not report.problems() and bool((previous or {}).get("problem_keys")) and deps.alerts is not None
+    return alerted_at == report.checked_at or recovered
 
 
 def _alert(report: Report, previous: dict[str, Any] | None, deps: HealthDeps) -> int | None:
@@ -93,7 +102,7 @@ def _alert(report: Report, previous: dict[str, Any] | None, deps: HealthDeps) ->
     if deps.alerts is None:
         return last_alert
     same = problem_keys(report) == sorted((previous or {}).get("problem_keys") or [])
-    if same and last_alert is not None and report.checked_at - last_alert < REALERT_SECONDS:
+    if same and last_alert is not None and report.checked_at - last_alert < REALERT_SECONDS - REALERT_SLACK_SECONDS:
         return last_alert
     deps.alerts.publish(_subject(report), describe(report))
     return report.checked_at

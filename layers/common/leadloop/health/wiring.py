@@ -55,6 +55,7 @@ def build_context(
         leads=leads,
         now=now,
         drift_days=drift_days,
+        audience_token=creds.token_for_page(None),
     )
 
 
