@@ -19,9 +19,14 @@ Python API
     sim.set_audience_budget(account_id, calls)          # custom-audience calls per rolling hour; None = formula
     sim.set_audience_size(audience_id, n)               # = POST /_sim/audiences/{id}/size (None clears)
     sim.set_replace_outcome(audience_id, "fail"|"ok")   # = POST /_sim/audiences/{id}/replace_outcome
-    sim.add_user_token(token, page_ids=[...], account_ids=[...])   # extra: user/system-user token
+    sim.add_user_token(token, page_ids=[...], account_ids=[...], system_user=False)   # extra token
+    sim.set_token_state(token, is_valid=False, expires_at=unix, scopes=[...])  # = POST /_sim/tokens/{t}/state
+    sim.set_leads_access(page_id, granted)              # = POST /_sim/pages/{id}/leads_access
+    sim.set_app_mode("live"|"development"); sim.app()   # = POST/GET /_sim/app
+    sim.set_page_subscribed_fields(page_id, [...])      # = POST /_sim/pages/{id}/subscribed_apps
     sim.subscribe(callback_url, verify_token)           # Meta's verification GET; SubscriptionError
-    lead_id = sim.create_lead(page_id, form_id, field_data, ad_id=None, created_time=None, deliver=False)
+    lead_id = sim.create_lead(page_id, form_id, field_data, ad_id=None, created_time=None, deliver=False,
+                              by_app_role=False)   # and the other POST /_sim/leads extras
     sim.now(); sim.advance_clock(s); sim.set_leadgen_budget(page_id, calls); sim.configure(**knobs)
     sim.send_webhooks(lead_ids, copies=1); sim.deliveries(); sim.wait_for_deliveries(timeout)
     sim.calls(); sim.reset(); sim.app_token(); sim.appsecret_proof(token); sim.stop()
@@ -34,18 +39,46 @@ Graph routes (``/{version}/...``, any ``v<major>.<minor>``; unversioned paths ar
 ===========================================================================================
 Parameters may come from the query string, a form body or a JSON body (later wins). The token
 comes from ``Authorization: Bearer|OAuth <t>`` or ``access_token``. Token kinds: Page tokens
-(``add_page``) see their own Page; user tokens (``add_user_token``) see the Pages/ad accounts
-granted; the app token ``app_id|app_secret`` manages app subscriptions only. Ad accounts:
-``add_ad_account(account_id, token)`` grants ``token`` (Page, user or system-user token, known yet
+(``add_page``) see their own Page; user and system-user tokens (``add_user_token``) see the
+Pages/ad accounts granted; the app token ``app_id|app_secret`` manages app subscriptions only.
+Ad accounts: ``add_ad_account(account_id, token)`` grants ``token`` (Page, user or system-user token, known yet
 or not) the account's audiences; without ``token`` every Page and user token known *at that
 moment* gets it (the local stack registers its Page first, so its Page token manages the seeded
 account). ``add_user_token(..., account_ids=...)`` grants too.
+
+Token life (``/_sim/tokens/{token}/state``): every known token starts valid, never expiring, with
+scopes leads_retrieval, pages_manage_metadata, pages_show_list, pages_read_engagement,
+ads_management, pages_manage_ads (the app token: none). On every Graph call (batch items and
+``debug_token``'s caller too), before the proof check: a token marked invalid → 190/467 "Error
+validating access token: The session is invalid because the user logged out."; a token whose
+``expires_at`` passed on the virtual clock → 190/463 "Error validating access token: Session has
+expired on <date>. The current time is <date>."; both ``OAuthException``, HTTP 400. Scopes Meta
+documents for an endpoint are enforced there only: lead reads need ``leads_retrieval``, writing
+``subscribed_apps`` (POST/DELETE) needs ``pages_manage_metadata``; others are only shown.
 
 Every Graph response carries ``X-App-Usage`` (``call_count``/``total_cputime``/``total_time``,
 integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, never enforced),
 ``facebook-api-version`` and ``x-fb-trace-id``. Lead reads also carry
 ``X-Business-Use-Case-Usage`` ``{"<page_id>": [{"type": "leadgen", "call_count", "total_cputime",
 "total_time", "estimated_time_to_regain_access"}]}`` (percent, minutes).
+
+Lead reads (``GET /{lead}``, ``/{form}/leads``, the same as batch items) check, in order: the
+token sees the Page (else 200 "(#200) The access token does not have permission to access leads
+or settings of this Page", HTTP 403); it holds ``leads_retrieval`` (else 200 "(#200) Requires
+leads_retrieval permission to access leads", HTTP 403; meta-api.md §1.1 makes it mandatory); the
+Page's Leads Access grants the app (``/_sim/pages/{id}/leads_access``, default granted; else 200
+"(#200) The app does not have permission to access leads of this Page: the Page's Leads Access
+Manager has not granted it lead access", HTTP 403: Meta's permission family; a token with every
+scope is refused, so checks tell it from a missing scope by ``debug_token``'s scopes); then the
+app's mode (``/_sim/app``): a development-mode app sees only leads created ``by_app_role``;
+reading another lead alone → 10 "(#10) Application does not have permission for this action: an
+app in development mode can only retrieve leads submitted by people with a role on the app", HTTP
+403 (Meta: such apps cannot retrieve them; 10 is Graph's app-capability denial, apart from the
+token/Page family 200), while ``/{form}/leads`` leaves them out silently (paging and cursors only
+see the visible leads; ``leads_count`` counts all). Refused reads do not count against the leadgen
+budget. Webhook deliveries ignore Leads Access, scopes and the app's mode (Meta sends a
+development-mode app only role users' leads; here a test sends what it wants, so the read side
+can be shown).
 
 - ``GET /{v}/{lead_id}?fields=a,b`` → the lead with only those fields plus ``id`` (default
   ``id,created_time``). Fields: id, created_time (``2026-11-24T10:00:00+0000``), form_id, ad_id,
@@ -64,6 +97,22 @@ integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, 
   "value": unix}`` ANDed; anything else → 100. Bad ``after`` cursor → 100. ``before`` /
   ``previous`` are not implemented. Each page counts once against the leadgen budget.
 - ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name``.
+- ``GET /{v}/{app_id}?fields=id,name`` (any valid token) → ``{"id", "name": "leadloop simulator
+  app"}``; other fields → 100. Meta's Application node has no field that shows live/development
+  mode, so none is invented: checks detect development mode from lead reads (10, missing leads).
+- ``GET /{v}/debug_token?input_token=T`` (caller: the app token as Meta requires, or any other
+  valid token of the app, which Meta allows for inspecting itself/the app's tokens; proof rules as
+  everywhere; missing ``input_token`` → 100) → HTTP 200 ``{"data": {"app_id", "type": "PAGE" |
+  "USER" | "SYSTEM_USER" | "APP", "application", "data_access_expires_at", "expires_at" (0 =
+  never), "is_valid", "scopes", "granular_scopes": [{"scope", "target_ids"?}], "profile_id"
+  (Page tokens: the Page id), "user_id" (not for the app token: a stable id derived from a hash of
+  the token), "error"? {"code": 190, "message", "subcode": 463 | 467} (when not valid)}}``.
+  ``data_access_expires_at``: as set through ``/_sim``, else virtual now + 90 days for Page/user
+  tokens (Meta renews it with use) and 0 for system-user/app tokens; shown only, never enforced.
+  ``granular_scopes`` targets: the token's Pages for leads_retrieval and pages_* scopes, its ad
+  accounts (digits) for ads_management/ads_read, none otherwise. A string the simulator does not
+  know → ``{"data": {"error": {"code": 190, "message": "Invalid OAuth access token - Cannot parse
+  access token"}, "is_valid": false, "scopes": []}}``. Tokens never appear in messages or logs.
 
 Custom audiences (customer files; token needs the ad account, else 200/HTTP 403; unknown audience
 or account → 100/33). Every call below counts against the account's custom-audience budget and
@@ -90,6 +139,8 @@ are not counted; validation errors (100, 2650, 1713230) are.
   data_source (``{"type": "UNKNOWN", "sub_type": "ANYTHING"}`` until the first add, then
   ``FILE_IMPORTED`` + ``MULTI_HASHES`` or ``HASHES``; ``creation_params: "[]"``), time_created,
   time_updated / time_content_updated (unix; last member change), retention_days (0),
+  delete_time (unix; 0 unless operation_status is 100 "expiring": then the virtual time 100 was
+  set + 90 days, meta-api.md §5.8; setting 100 again keeps the date),
   fields_violating_integrity_policy (``["name"]`` when 471). Unknown field → 100.
 - ``POST /{v}/{audience_id}/users`` adds; ``DELETE`` or ``POST`` with ``method=DELETE`` removes.
   ``payload`` (JSON string in a form/query, or an object in a JSON body): ``schema`` = one key
@@ -185,13 +236,17 @@ are not counted; validation errors (100, 2650, 1713230) are.
   callback_url, active, fields: [{name, version}]}]}``; ``DELETE`` removes it. Non-app token → 15.
 - ``POST /{v}/{page_id}/subscribed_apps?subscribed_fields=leadgen`` → ``{"success": true}``;
   ``GET`` → ``{"data": [{name, id, subscribed_fields}]}`` (empty when not installed); ``DELETE``.
-  Deliveries only require it when ``require_page_subscription`` is on (default off).
+  POST/DELETE need ``pages_manage_metadata`` (else 200 "(#200) Requires pages_manage_metadata
+  permission to manage the object", HTTP 403); GET does not. Tests set it directly with ``POST
+  /_sim/pages/{id}/subscribed_apps``. Deliveries only require ``leadgen`` in it when
+  ``require_page_subscription`` is on (default off).
 
 Errors are ``{"error": {"message", "type", "code", "error_subcode"?, "is_transient", "fbtrace_id"}}``.
 Status: 500 for codes 1/2, 403 for 10 and 200-299, else 400. Choices where Meta is silent:
 missing or unknown token → 190 (Meta sends 104 for a missing one); proof missing/wrong → 100
 ``GraphMethodException``; valid token, other Page/ad account → 200 "(#200) ..." HTTP 403; app
-token on lead reads → 200 too; unknown object → 100/33 ``GraphMethodException``; over the leadgen
+token on lead reads → 200 too; missing scope, Leads Access, development mode and dead tokens as
+above; unknown object → 100/33 ``GraphMethodException``; over the leadgen
 budget → 80005 ``OAuthException``, ``is_transient: true``, HTTP 400, BUC header with
 ``estimated_time_to_regain_access`` > 0 (refused calls are not counted). Leadgen budget per Page
 per rolling 24 h of the virtual clock: 4800 × max(1, leads created on the Page in the last 90
@@ -202,10 +257,13 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
 - ``POST /_sim/leads`` ``{"page_id", "form_id", "field_data": [{"name", "values": [str]}],
   "ad_id"?, "created_time"? (unix or ISO-8601), "custom_disclaimer_responses"? [{checkbox_key,
   is_checked: bool|str}], "deliver"?: bool, extras: "ad_name", "adset_id", "adset_name",
-  "campaign_id", "campaign_name", "platform", "partner_name"}`` → ``{"id"}``. Lead ids are 18-digit
-  strings (> 2^53). Ad set/campaign ids and names are derived from ``ad_id`` when omitted.
+  "campaign_id", "campaign_name", "platform", "partner_name", "by_app_role" (bool, default false:
+  submitted by someone with a role on the app, visible to a development-mode app)}`` → ``{"id"}``.
+  Lead ids are 18-digit strings (> 2^53). Ad set/campaign ids and names are derived from ``ad_id``
+  when omitted.
   ``deliver`` without a subscription → 400 and no lead.
-- ``GET /_sim/leads?form_id=`` → ``{"data": [lead, ...]}`` newest first (all fields).
+- ``GET /_sim/leads?form_id=`` → ``{"data": [lead, ...]}`` newest first (all fields, plus
+  ``by_app_role``; the app's mode does not hide any).
 - ``POST /_sim/webhooks`` ``{"lead_ids": [...], "copies"?: 1..100}`` → ``{"deliveries": n, "ids"}``:
   ONE POST body with every lead (one ``entry`` per Page), sent ``copies`` times identically.
 - ``GET /_sim/webhooks[?wait=SECONDS]`` → JSON array, oldest first, of ``{id, lead_ids, attempts:
@@ -224,16 +282,31 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   "page_id", "name"?}``; ``POST /_sim/ad_accounts`` ``{"account_id", "token"?}`` (grants as
   ``add_ad_account``); ``POST /_sim/audiences`` ``{"account_id", "audience_id"?, "name"?,
   "description"?, "customer_file_source"?}`` → ``{"id"}`` (new id when none given); ``POST
-  /_sim/tokens`` ``{"token", "page_ids"?, "account_ids"?}``.
+  /_sim/tokens`` ``{"token", "page_ids"?, "account_ids"?, "system_user"?: bool}`` (debug_token type
+  SYSTEM_USER instead of USER; same access).
+- ``POST /_sim/tokens/{token}/state`` ``{"is_valid"?: bool, "expires_at"?: unix | 0 | null (0/null
+  = never), "data_access_expires_at"?: unix | 0 | null (null = the default), "scopes"?: [str]}``
+  (keys left out stay; ``is_valid``/``scopes`` may not be null) → the token's ``debug_token`` data;
+  any known token, the app token included (URL-encode its ``|``); unknown → 404 ``{"error":
+  "unknown token"}``. Invalid → 190/467 and expired → 190/463 on every Graph call with it; scopes
+  as above. The path is masked (``/_sim/tokens/***``) in logs and error messages.
+- ``POST /_sim/pages/{id}/leads_access`` ``{"granted": bool}`` → ``{"id", "granted"}``: the Page's
+  Leads Access for the app (default true); revoked → its lead reads fail with 200 (above),
+  webhooks still go out. Unknown Page → 404.
+- ``POST /_sim/pages/{id}/subscribed_apps`` ``{"subscribed_fields": [str]}`` → ``{"id",
+  "subscribed_fields"}``: the app's install on the Page as ``GET /{page}/subscribed_apps`` shows it
+  (``[]`` = not installed; fields without ``leadgen`` = installed for other fields). Unknown → 404.
+- ``POST /_sim/app`` ``{"mode": "live" | "development"}``, ``GET /_sim/app`` → ``{"id", "name",
+  "mode"}``; live by default. Development: lead reads as above.
 - ``GET /_sim/audiences/{id}`` → ``{"id", "account_id", "name", "schema": [key, ...], "members":
   [[cell, ...]] (exact, aligned with schema), "operation_status": {"code", "description"},
-  "data_source": {...}, "sessions": [Graph session fields + "op": add|remove|replace, oldest
-  first; replace sessions also "batches": [batch_seq, ...] (accepted, in arrival order) and
+  "delete_time", "data_source": {...}, "sessions": [Graph session fields + "op":
+  add|remove|replace, oldest first; replace sessions also "batches": [batch_seq, ...] (accepted, in arrival order) and
   "last_batch_flag_seen": bool]}``; unknown → 404.
 - ``POST /_sim/audiences/{id}/status`` ``{"code", "description"?}`` sets ``operation_status``
   (471 flagged → member edits refused with 100/1713230; 414 → ``/users`` edits and new replaces
-  refused with 2650/1870145 as if a replace ran; other codes are only shown) →
-  ``{"id", "operation_status"}``; unknown → 404.
+  refused with 2650/1870145 as if a replace ran; 100 expiring → ``delete_time`` now + 90 days;
+  other codes are only shown) → ``{"id", "operation_status", "delete_time"}``; unknown → 404.
 - ``POST /_sim/audiences/{id}/size`` ``{"approximate_count": int | null}`` → ``{"id",
   "approximate_count"}``: a fake size floor; the approximate size (bounds, delivery_status, the
   100M replace check) is max(members, floor); ``null`` clears it; unknown → 404.
@@ -275,7 +348,8 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   "error": {"code": 613, "error_subcode": 1487742}}``, 17/2446079, 190/463, 2650; a fault answer
   is not counted against the audience budget and carries no usage headers.
 - ``POST /_sim/reset`` forgets leads, faults, calls, usage and finished deliveries (keeps Pages,
-  forms, tokens, audiences with their members and sessions, and the subscription).
+  forms, tokens and their state, Leads Access, Page installs, the app's mode, audiences with their
+  members and sessions, and the subscription).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ HASHES = "HASHES"
 # How Meta's lock message names an incoming single-key upload.
 _INCOMING_NAME = {MULTI_HASHES: "MULTI_HASHES", HASHES: "HASHES_OR_USER_IDS"}
 FLAGGED = 471
+EXPIRING = 100  # unused for 2 years; Meta deletes it at delete_time (meta-api.md §5.8)
 _HEX = "0123456789abcdef"
 MAX_SESSION_ID = 2**63 - 1
 
@@ -368,6 +369,11 @@ def data_source(audience: Audience) -> dict[str, Any]:
     return {"type": "FILE_IMPORTED", "sub_type": audience.data_source_sub_type, "creation_params": "[]"}
 
 
+def delete_time(audience: Audience) -> int:
+    """When Meta deletes an expiring (100) audience; 0 for any other status."""
+    return audience.delete_time if audience.operation_status.get("code") == EXPIRING else 0
+
+
 def render_audience(audience: Audience) -> dict[str, Any]:
     """Every readable field of the audience node (callers select the requested ones)."""
     lower, upper = count_bounds(approximate_size(audience))
@@ -386,6 +392,7 @@ def render_audience(audience: Audience) -> dict[str, Any]:
         "time_updated": audience.time_updated,
         "time_content_updated": audience.time_updated,
         "retention_days": 0,
+        "delete_time": delete_time(audience),
         "fields_violating_integrity_policy": ["name"] if audience.operation_status.get("code") == FLAGGED else [],
     }
     if audience.customer_file_source is not None:
@@ -409,5 +416,6 @@ AUDIENCE_FIELDS = (
     "time_updated",
     "time_content_updated",
     "retention_days",
+    "delete_time",
     "fields_violating_integrity_policy",
 )

@@ -2,10 +2,14 @@
 
 - no token / unknown token → code 190, HTTP 400 (Meta sends 104 for a *missing*
   token; the simulator uses 190 for both so clients see one "auth broken" code);
+- a token marked invalid → 190/467, expired on the virtual clock → 190/463 (checked before
+  the proof: the token is looked at first);
 - proof required but missing → code 100 "API calls from the server require an
   appsecret_proof argument"; wrong proof → code 100 "Invalid appsecret_proof provided
   in the API argument"; both ``GraphMethodException``, HTTP 400;
-- a valid token asking for another Page's or ad account's object → code 200, HTTP 403.
+- a valid token asking for another Page's or ad account's object → code 200, HTTP 403;
+- a token without the permission an endpoint needs → code 200 "(#200) Requires <scope>
+  permission ...", HTTP 403.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from leadloop_cli.graphsim.errors import GraphError, permission_denied
 from leadloop_cli.graphsim.models import TokenGrant, TokenKind
+from leadloop_cli.graphsim.tokens import dead_token_error
 
 if TYPE_CHECKING:
     from leadloop_cli.graphsim.request import GraphRequest
@@ -35,6 +40,9 @@ def authenticate(request: GraphRequest, state: SimState) -> TokenGrant:
     grant = state.grant(token)
     if grant is None:
         raise GraphError(190, "Invalid OAuth access token - Cannot parse access token")
+    dead = dead_token_error(state.token_status(token), state.clock.now())
+    if dead is not None:
+        raise dead
     if state.config.require_appsecret_proof:
         proof = request.proof
         if not proof:
@@ -69,3 +77,9 @@ def require_account(grant: TokenGrant, account_id: str) -> None:
     """Audience reads need a token granted the owning ad account."""
     if account_id not in grant.account_ids:
         raise permission_denied("(#200) The access token does not have permission to access this ad account")
+
+
+def require_scope(grant: TokenGrant, scope: str, what: str) -> None:
+    """The token must hold ``scope`` (``what`` ends Meta's sentence: "to access this endpoint")."""
+    if scope not in grant.scopes:
+        raise permission_denied(f"(#200) Requires {scope} permission {what}")

@@ -9,6 +9,8 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
 MAX_BATCH = 50
 REPLACE_WINDOW_SECONDS = 5_400  # Meta: a replace session lasts at most 90 minutes from batch 1
+APP_NAME = "leadloop simulator app"  # the app's ``name`` (app node, subscribed_apps, debug_token)
+APP_MODES = ("live", "development")
 
 
 @dataclass

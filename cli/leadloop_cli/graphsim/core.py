@@ -68,6 +68,7 @@ class SimCore:
             campaign_name=spec.campaign_name,
             platform=spec.platform,
             partner_name=spec.partner_name,
+            by_app_role=spec.by_app_role,
         )
         if spec.deliver:
             self.webhooks.send([lead])

@@ -13,6 +13,18 @@ class TokenKind(StrEnum):
     APP = "app"
     PAGE = "page"
     USER = "user"
+    SYSTEM_USER = "system_user"
+
+
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "leads_retrieval",
+    "pages_manage_metadata",
+    "pages_show_list",
+    "pages_read_engagement",
+    "ads_management",
+    "pages_manage_ads",
+)
+"""What a healthy integration's Page/user token holds (meta-api.md §1.1); app tokens hold none."""
 
 
 @dataclass(frozen=True)
@@ -22,16 +34,46 @@ class TokenGrant:
     kind: TokenKind
     page_ids: frozenset[str] = frozenset()
     account_ids: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset(DEFAULT_SCOPES)
+
+
+@dataclass
+class TokenStatus:
+    """Meta's side of one token's life, as ``debug_token`` shows it and every call enforces it.
+
+    ``expires_at`` and ``data_access_expires_at`` are virtual-clock unix seconds, ``0`` = never
+    (``data_access_expires_at`` ``None`` = Meta's rolling 90 days for Page/user tokens). ``scopes``
+    ``None`` = the kind's default (:data:`DEFAULT_SCOPES`, none for the app token).
+    """
+
+    is_valid: bool = True
+    expires_at: int = 0
+    data_access_expires_at: int | None = None
+    scopes: tuple[str, ...] | None = None
+
+    def effective_scopes(self, kind: TokenKind) -> tuple[str, ...]:
+        """The granted permissions, defaults filled in."""
+        if self.scopes is not None:
+            return self.scopes
+        return () if kind is TokenKind.APP else DEFAULT_SCOPES
+
+    def expired(self, now: int) -> bool:
+        """Whether ``expires_at`` has passed on the virtual clock."""
+        return self.expires_at != 0 and now >= self.expires_at
 
 
 @dataclass
 class Page:
-    """A Facebook Page; ``subscribed_fields`` is what its ``subscribed_apps`` install asked for."""
+    """A Facebook Page; ``subscribed_fields`` is what its ``subscribed_apps`` install asked for.
+
+    ``leads_access`` is the Page's Leads Access Manager verdict for this app (granted by default).
+    """
 
     id: str
     access_token: str
     name: str
     subscribed_fields: list[str] = field(default_factory=list)
+    leads_access: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,7 +103,10 @@ class DisclaimerResponse:
 
 @dataclass(frozen=True)
 class Lead:
-    """A submitted lead; ``seq`` breaks ties between leads created in the same second."""
+    """A submitted lead; ``seq`` breaks ties between leads created in the same second.
+
+    ``by_app_role``: submitted by someone with a role on the app, so a development-mode app sees it.
+    """
 
     id: str
     page_id: str
@@ -78,6 +123,7 @@ class Lead:
     campaign_name: str | None = None
     platform: str = "fb"
     partner_name: str | None = None
+    by_app_role: bool = False
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -159,6 +205,7 @@ class Audience:
     ``data_source_sub_type`` is ``None`` until the first add fixes it (``MULTI_HASHES`` or
     ``HASHES``). ``replaces`` holds every ``usersreplace`` session by id (at most one active);
     ``size_floor`` and ``fail_next_replace`` are test hooks (fake size, one-shot replace failure).
+    ``delete_time`` is when an expiring audience (operation_status 100) would be deleted.
     """
 
     id: str
@@ -178,6 +225,7 @@ class Audience:
     replaces: dict[str, ReplaceJob] = field(default_factory=dict, repr=False)
     size_floor: int | None = None
     fail_next_replace: bool = False
+    delete_time: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from leadloop_cli.graphsim.leads import unix_or_iso
 
@@ -66,6 +66,7 @@ class LeadIn(_Strict):
     campaign_name: str | None = None
     platform: str = "fb"
     partner_name: str | None = None
+    by_app_role: bool = False
 
     @field_validator("created_time", mode="before")
     @classmethod
@@ -171,6 +172,45 @@ class TokenIn(_Strict):
     token: str = Field(min_length=1)
     page_ids: list[Id] = Field(default_factory=list)
     account_ids: list[Id] = Field(default_factory=list)
+    system_user: bool = False
+
+
+class TokenStateIn(_Strict):
+    """Body of ``POST /_sim/tokens/{token}/state``; keys left out stay as they are.
+
+    Times are virtual unix seconds. ``expires_at``: ``0`` or ``null`` = never;
+    ``data_access_expires_at``: ``0`` = never, ``null`` = back to Meta's rolling default.
+    """
+
+    is_valid: StrictBool | None = None
+    expires_at: int | None = Field(default=None, ge=0, le=MAX_UNIX)
+    data_access_expires_at: int | None = Field(default=None, ge=0, le=MAX_UNIX)
+    scopes: list[Annotated[str, Field(min_length=1, pattern=r"^\S+$")]] | None = None
+
+    @field_validator("is_valid", "scopes")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+
+class LeadsAccessIn(_Strict):
+    """Body of ``POST /_sim/pages/{id}/leads_access``."""
+
+    granted: StrictBool
+
+
+class AppIn(_Strict):
+    """Body of ``POST /_sim/app``."""
+
+    mode: Literal["live", "development"]
+
+
+class SubscribedAppsIn(_Strict):
+    """Body of ``POST /_sim/pages/{id}/subscribed_apps`` (``[]`` uninstalls the app)."""
+
+    subscribed_fields: list[Annotated[str, Field(min_length=1, pattern=r"^\S+$")]]
 
 
 class SubscriptionIn(_Strict):

@@ -63,7 +63,7 @@ class SimApp:
             else:
                 response = self._graph(request)
         except Exception:
-            logger.exception("graphsim: unhandled error for %s %s", request.method, request.path)
+            logger.exception("graphsim: unhandled error for %s %s", request.method, control.redact_path(request.path))
             response = _json_response(500, {"error": "internal simulator error"})
         return response(environ, start_response)
 

@@ -9,12 +9,18 @@ from pydantic import ValidationError
 
 from leadloop_cli.graphsim.auth import appsecret_proof
 from leadloop_cli.graphsim.clock import VirtualClock
-from leadloop_cli.graphsim.config import DEFAULT_RETRY_DELAYS, SimConfig
+from leadloop_cli.graphsim.config import APP_MODES, DEFAULT_RETRY_DELAYS, SimConfig
 from leadloop_cli.graphsim.core import SimCore
 from leadloop_cli.graphsim.dispatch import GraphDispatcher
 from leadloop_cli.graphsim.errors import ControlError
-from leadloop_cli.graphsim.routes.control import apply_config, audience_view
-from leadloop_cli.graphsim.schemas import ConfigIn, LeadIn, describe_validation_error
+from leadloop_cli.graphsim.routes.control import app_view, apply_config, apply_token_state, audience_view
+from leadloop_cli.graphsim.schemas import (
+    ConfigIn,
+    LeadIn,
+    SubscribedAppsIn,
+    TokenStateIn,
+    describe_validation_error,
+)
 from leadloop_cli.graphsim.server import ServerThread, SimApp
 from leadloop_cli.graphsim.state import normalize_account_id
 
@@ -130,9 +136,54 @@ class GraphSimulator:
         """Override the ad account's custom-audience calls per rolling hour (``None`` = Meta's formula)."""
         self._core.usage.set_audience_budget(normalize_account_id(account_id), calls)
 
-    def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
-        """A user/system-user token that may read the given Pages' leads and ad accounts' audiences."""
-        self._core.state.add_user_token(token, page_ids, account_ids)
+    def add_user_token(
+        self,
+        token: str,
+        page_ids: Iterable[str] = (),
+        account_ids: Iterable[str] = (),
+        *,
+        system_user: bool = False,
+    ) -> None:
+        """A user (``system_user``: system-user) token that may read these Pages' leads and accounts' audiences."""
+        self._core.state.add_user_token(token, page_ids, account_ids, system_user=system_user)
+
+    # -- health preconditions (what silent-lead-loss checks look at) -----------------------------
+
+    def set_token_state(self, token: str, **changes: Any) -> dict[str, Any]:
+        """Same keys as ``POST /_sim/tokens/{token}/state``; returns the ``debug_token`` view.
+
+        ``ValueError`` for bad values, ``KeyError`` for a token the simulator does not know.
+        """
+        try:
+            spec = TokenStateIn.model_validate(changes)
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from exc
+        view = apply_token_state(self._core, token, spec)
+        if view is None:
+            raise KeyError("unknown token")
+        return view
+
+    def set_leads_access(self, page_id: str, granted: bool) -> None:
+        """Grant (default) or revoke the app's Leads Access on a Page; ``KeyError`` if unknown."""
+        self._core.state.set_leads_access(str(page_id), granted)
+
+    def set_app_mode(self, mode: str) -> None:
+        """``"live"`` (default) or ``"development"`` (lead reads see only leads ``by_app_role``)."""
+        if mode not in APP_MODES:
+            raise ValueError(f"mode must be one of {', '.join(APP_MODES)}")
+        self._core.state.set_app_mode(mode)
+
+    def app(self) -> dict[str, Any]:
+        """Same as ``GET /_sim/app``: ``{"id", "name", "mode"}``."""
+        return app_view(self._core)
+
+    def set_page_subscribed_fields(self, page_id: str, fields: Sequence[str]) -> None:
+        """The Page's ``subscribed_apps`` install (``[]`` = uninstalled); ``KeyError`` if unknown."""
+        try:
+            spec = SubscribedAppsIn.model_validate({"subscribed_fields": fields})
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from exc
+        self._core.state.set_page_subscribed_fields(str(page_id), spec.subscribed_fields)
 
     def app_token(self) -> str:
         """The app access token (``app_id|app_secret``)."""

@@ -14,6 +14,7 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from leadloop_cli.graphsim.audiences import EXPIRING
 from leadloop_cli.graphsim.models import (
     Audience,
     DisclaimerResponse,
@@ -24,6 +25,7 @@ from leadloop_cli.graphsim.models import (
     Subscription,
     TokenGrant,
     TokenKind,
+    TokenStatus,
 )
 from leadloop_cli.graphsim.replace import settle
 
@@ -65,6 +67,8 @@ class SimState:
         self._accounts: set[str] = set()
         self._audiences: dict[str, Audience] = {}
         self._user_tokens: dict[str, TokenGrant] = {}
+        self._token_status: dict[str, TokenStatus] = {}
+        self._app_mode = "live"
         self._subscription: Subscription | None = None
         self._seq = itertools.count(1)
         self._id_rng = random.Random(config.seed)
@@ -86,6 +90,7 @@ class SimState:
                 access_token=access_token,
                 name=name or (existing.name if existing else f"Sim Page {page_id}"),
                 subscribed_fields=existing.subscribed_fields if existing else [],
+                leads_access=existing.leads_access if existing else True,
             )
             self._pages[page_id] = page
             return page
@@ -173,13 +178,18 @@ class SimState:
     def set_audience_status(self, audience_id: str, code: int, description: str) -> Audience:
         """Set ``operation_status`` (e.g. 471 flagged, 414 replace in progress); ``KeyError`` if unknown.
 
-        Replaces due by now finish first, so they cannot overwrite the status set here later.
+        Replaces due by now finish first, so they cannot overwrite the status set here later. 100
+        (expiring) schedules ``delete_time`` 90 days ahead, as Meta does; an audience already expiring
+        keeps its date.
         """
         with self.lock:
             audience = self._audiences[audience_id]
             self.settle_audience(audience)
+            now = self.clock.now()
+            if code == EXPIRING and audience.operation_status.get("code") != EXPIRING:
+                audience.delete_time = now + NINETY_DAYS
             audience.operation_status = {"code": code, "description": description}
-            audience.time_updated = self.clock.now()
+            audience.time_updated = now
             return audience
 
     def set_audience_size(self, audience_id: str, approximate_count: int | None) -> Audience:
@@ -206,11 +216,18 @@ class SimState:
             totals[1] += invalid
             return totals[0], totals[1]
 
-    def add_user_token(self, token: str, page_ids: Iterable[str] = (), account_ids: Iterable[str] = ()) -> None:
+    def add_user_token(
+        self,
+        token: str,
+        page_ids: Iterable[str] = (),
+        account_ids: Iterable[str] = (),
+        *,
+        system_user: bool = False,
+    ) -> None:
         """Register a user/system-user token that may read the given Pages and ad accounts."""
         token = _nonempty("token", token)
         grant = TokenGrant(
-            kind=TokenKind.USER,
+            kind=TokenKind.SYSTEM_USER if system_user else TokenKind.USER,
             page_ids=frozenset(page_ids),
             account_ids=frozenset(normalize_account_id(a) for a in account_ids),
         )
@@ -222,18 +239,47 @@ class SimState:
         return f"{self.config.app_id}|{self.config.app_secret}"
 
     def grant(self, token: str) -> TokenGrant | None:
-        """What ``token`` may do, or ``None`` when Meta would not know it."""
+        """What ``token`` may do (its scopes included), or ``None`` when Meta would not know it."""
         with self.lock:
-            if token == self.app_token():
-                return TokenGrant(kind=TokenKind.APP)
-            extra_accounts = frozenset(self._account_grants.get(token, ()))
-            for page in self._pages.values():
-                if page.access_token == token:
-                    return TokenGrant(kind=TokenKind.PAGE, page_ids=frozenset({page.id}), account_ids=extra_accounts)
-            user = self._user_tokens.get(token)
-            if user is None:
+            grant = self._base_grant(token)
+            if grant is None:
                 return None
-            return replace(user, account_ids=user.account_ids | extra_accounts)
+            return replace(grant, scopes=frozenset(self.token_status(token).effective_scopes(grant.kind)))
+
+    def _base_grant(self, token: str) -> TokenGrant | None:
+        if token == self.app_token():
+            return TokenGrant(kind=TokenKind.APP)
+        extra_accounts = frozenset(self._account_grants.get(token, ()))
+        for page in self._pages.values():
+            if page.access_token == token:
+                return TokenGrant(kind=TokenKind.PAGE, page_ids=frozenset({page.id}), account_ids=extra_accounts)
+        user = self._user_tokens.get(token)
+        if user is None:
+            return None
+        return replace(user, account_ids=user.account_ids | extra_accounts)
+
+    def token_status(self, token: str) -> TokenStatus:
+        """A copy of the token's validity/expiry/scopes (the defaults until a test changed them)."""
+        with self.lock:
+            return replace(self._token_status.get(token) or TokenStatus())
+
+    def set_token_status(self, token: str, status: TokenStatus) -> None:
+        """Replace a known token's status; ``KeyError`` when Meta would not know the token."""
+        with self.lock:
+            if self._base_grant(token) is None:
+                raise KeyError("unknown token")
+            self._token_status[token] = replace(status)
+
+    @property
+    def app_mode(self) -> str:
+        """``live`` (default) or ``development``."""
+        with self.lock:
+            return self._app_mode
+
+    def set_app_mode(self, mode: str) -> None:
+        """Switch the app between ``live`` and ``development``."""
+        with self.lock:
+            self._app_mode = mode
 
     def page(self, page_id: str) -> Page | None:
         """A Page by id."""
@@ -250,11 +296,19 @@ class SimState:
         with self.lock:
             return self._audiences.get(audience_id)
 
-    def set_page_subscribed_fields(self, page_id: str, fields: Sequence[str]) -> None:
-        """Record a Page's ``subscribed_apps`` install (empty list = uninstalled)."""
+    def set_page_subscribed_fields(self, page_id: str, fields: Sequence[str]) -> Page:
+        """Record a Page's ``subscribed_apps`` install (empty list = uninstalled); ``KeyError`` if unknown."""
         with self.lock:
             page = self._pages[page_id]
             page.subscribed_fields = list(dict.fromkeys(fields))
+            return page
+
+    def set_leads_access(self, page_id: str, granted: bool) -> Page:
+        """Grant or revoke the app's Leads Access on a Page; ``KeyError`` if unknown."""
+        with self.lock:
+            page = self._pages[page_id]
+            page.leads_access = granted
+            return page
 
     # -- leads ----------------------------------------------------------------------------------
 
@@ -280,6 +334,7 @@ class SimState:
         campaign_name: str | None = None,
         platform: str = "fb",
         partner_name: str | None = None,
+        by_app_role: bool = False,
     ) -> Lead:
         """Store a new lead; ad set/campaign ids and names are derived from ``ad_id`` when omitted."""
         with self.lock:
@@ -300,6 +355,7 @@ class SimState:
                 custom_disclaimer_responses=tuple(custom_disclaimer_responses),
                 platform=platform,
                 partner_name=partner_name,
+                by_app_role=by_app_role,
             )
             if ad_id:
                 adset = adset_id or derived_id(ad_id, "adset")

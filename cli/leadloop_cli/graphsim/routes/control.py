@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from leadloop_cli.graphsim.audiences import data_source
+from leadloop_cli.graphsim.audiences import data_source, delete_time
+from leadloop_cli.graphsim.config import APP_NAME
 from leadloop_cli.graphsim.errors import ControlError
 from leadloop_cli.graphsim.faults import FaultSpec
 from leadloop_cli.graphsim.leads import render_lead
 from leadloop_cli.graphsim.replace import session_view
 from leadloop_cli.graphsim.schemas import (
     AdAccountIn,
+    AppIn,
     AudienceIn,
     AudienceSizeIn,
     AudienceStatusIn,
@@ -23,14 +25,18 @@ from leadloop_cli.graphsim.schemas import (
     ConfigIn,
     FormIn,
     LeadIn,
+    LeadsAccessIn,
     PageIn,
     ReplaceOutcomeIn,
+    SubscribedAppsIn,
     SubscriptionIn,
     TokenIn,
+    TokenStateIn,
     WebhooksIn,
     describe_validation_error,
 )
 from leadloop_cli.graphsim.state import normalize_account_id
+from leadloop_cli.graphsim.tokens import debug_view
 from leadloop_cli.graphsim.webhooks import SubscriptionError
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from leadloop_cli.graphsim.core import SimCore
 
 Result = tuple[int, Any]
+_TOKEN_PATH = re.compile(r"^(/_sim/tokens/).+")
 Handler = Callable[["SimCore", "Request", "re.Match[str]"], Result]
 ALL_LEAD_FIELDS = (
     "id",
@@ -96,7 +103,8 @@ def get_leads(core: SimCore, request: Request, _: re.Match[str]) -> Result:
         raise ControlError("query parameter form_id is required")
     if core.state.form(form_id) is None:
         raise ControlError(f"unknown form_id {form_id!r}", status=404)
-    return 200, {"data": [render_lead(lead, ALL_LEAD_FIELDS) for lead in core.state.form_leads(form_id)]}
+    leads = core.state.form_leads(form_id)
+    return 200, {"data": [{**render_lead(lead, ALL_LEAD_FIELDS), "by_app_role": lead.by_app_role} for lead in leads]}
 
 
 def post_webhooks(core: SimCore, request: Request, _: re.Match[str]) -> Result:
@@ -200,6 +208,7 @@ def audience_view(core: SimCore, audience_id: str) -> dict[str, Any] | None:
             "schema": list(audience.schema),
             "members": [list(row) for row in audience.members],
             "operation_status": dict(audience.operation_status),
+            "delete_time": delete_time(audience),
             "data_source": data_source(audience),
             "sessions": [session_view(session) for session in audience.sessions],
         }
@@ -218,7 +227,11 @@ def post_audience_status(core: SimCore, request: Request, match: re.Match[str]) 
         audience = core.state.set_audience_status(match.group("id"), spec.code, spec.description)
     except KeyError as exc:
         raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
-    return 200, {"id": audience.id, "operation_status": dict(audience.operation_status)}
+    return 200, {
+        "id": audience.id,
+        "operation_status": dict(audience.operation_status),
+        "delete_time": delete_time(audience),
+    }
 
 
 def post_audience_size(core: SimCore, request: Request, match: re.Match[str]) -> Result:
@@ -242,10 +255,72 @@ def post_replace_outcome(core: SimCore, request: Request, match: re.Match[str]) 
 def post_token(core: SimCore, request: Request, _: re.Match[str]) -> Result:
     spec = _parse(TokenIn, request)
     try:
-        core.state.add_user_token(spec.token, spec.page_ids, spec.account_ids)
+        core.state.add_user_token(spec.token, spec.page_ids, spec.account_ids, system_user=spec.system_user)
     except ValueError as exc:
         raise _value_error(exc) from exc
     return 200, {"success": True}
+
+
+def post_token_state(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    view = apply_token_state(core, match.group("token"), _parse(TokenStateIn, request))
+    if view is None:
+        raise ControlError("unknown token", status=404)  # never echo a token
+    return 200, view
+
+
+def apply_token_state(core: SimCore, token: str, spec: TokenStateIn) -> dict[str, Any] | None:
+    """Change the keys given in ``spec``; the token's ``debug_token`` view, ``None`` when unknown."""
+    state = core.state
+    with state.lock:
+        status = state.token_status(token)
+        if spec.is_valid is not None:
+            status.is_valid = spec.is_valid
+        if "expires_at" in spec.model_fields_set:
+            status.expires_at = spec.expires_at or 0
+        if "data_access_expires_at" in spec.model_fields_set:
+            status.data_access_expires_at = spec.data_access_expires_at
+        if spec.scopes is not None:
+            status.scopes = tuple(dict.fromkeys(spec.scopes))
+        try:
+            state.set_token_status(token, status)
+        except KeyError:
+            return None
+        return debug_view(state, token)
+
+
+# -- Page and app health (what silent-lead-loss checks look at) ------------------------------------
+
+
+def post_leads_access(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(LeadsAccessIn, request)
+    try:
+        page = core.state.set_leads_access(match.group("id"), spec.granted)
+    except KeyError as exc:
+        raise ControlError(f"unknown page {match.group('id')!r}", status=404) from exc
+    return 200, {"id": page.id, "granted": page.leads_access}
+
+
+def post_page_subscribed_apps(core: SimCore, request: Request, match: re.Match[str]) -> Result:
+    spec = _parse(SubscribedAppsIn, request)
+    try:
+        page = core.state.set_page_subscribed_fields(match.group("id"), spec.subscribed_fields)
+    except KeyError as exc:
+        raise ControlError(f"unknown page {match.group('id')!r}", status=404) from exc
+    return 200, {"id": page.id, "subscribed_fields": list(page.subscribed_fields)}
+
+
+def app_view(core: SimCore) -> dict[str, Any]:
+    """What ``GET /_sim/app`` answers."""
+    return {"id": core.config.app_id, "name": APP_NAME, "mode": core.state.app_mode}
+
+
+def post_app(core: SimCore, request: Request, _: re.Match[str]) -> Result:
+    core.state.set_app_mode(_parse(AppIn, request).mode)
+    return 200, app_view(core)
+
+
+def get_app(core: SimCore, _request: Request, _: re.Match[str]) -> Result:
+    return 200, app_view(core)
 
 
 # -- faults, clock, calls, config -----------------------------------------------------------------
@@ -368,6 +443,11 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/size$"), post_audience_size),
     ("POST", re.compile(r"^/_sim/audiences/(?P<id>[^/]+)/replace_outcome$"), post_replace_outcome),
     ("POST", re.compile(r"^/_sim/tokens$"), post_token),
+    ("POST", re.compile(r"^/_sim/tokens/(?P<token>[^/]+)/state$"), post_token_state),
+    ("POST", re.compile(r"^/_sim/pages/(?P<id>[^/]+)/leads_access$"), post_leads_access),
+    ("POST", re.compile(r"^/_sim/pages/(?P<id>[^/]+)/subscribed_apps$"), post_page_subscribed_apps),
+    ("POST", re.compile(r"^/_sim/app$"), post_app),
+    ("GET", re.compile(r"^/_sim/app$"), get_app),
     ("POST", re.compile(r"^/_sim/faults$"), post_fault),
     ("GET", re.compile(r"^/_sim/faults$"), get_faults),
     ("DELETE", re.compile(r"^/_sim/faults$"), delete_faults),
@@ -380,6 +460,11 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"^/_sim/config$"), post_config),
     ("POST", re.compile(r"^/_sim/reset$"), post_reset),
 ]
+
+
+def redact_path(path: str) -> str:
+    """The path with everything after ``/_sim/tokens/`` masked: tokens never reach logs or errors."""
+    return _TOKEN_PATH.sub(r"\1***", path)
 
 
 def handle(core: SimCore, request: Request) -> Result:
@@ -395,4 +480,4 @@ def handle(core: SimCore, request: Request) -> Result:
         allowed.append(method)
     if allowed:
         raise ControlError(f"method {request.method} not allowed here (use {', '.join(allowed)})", status=405)
-    raise ControlError(f"no such control route: {request.method} {request.path}", status=404)
+    raise ControlError(f"no such control route: {request.method} {redact_path(request.path)}", status=404)

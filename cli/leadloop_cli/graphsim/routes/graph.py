@@ -1,4 +1,4 @@
-"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions.
+"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions, debug_token.
 
 Audience endpoints live in :mod:`leadloop_cli.graphsim.routes.audiences`.
 """
@@ -9,7 +9,9 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from leadloop_cli.graphsim.auth import authenticate, require_app, require_page
+from leadloop_cli.graphsim.access import require_lead_read, require_visible, visible_leads
+from leadloop_cli.graphsim.auth import authenticate, require_app, require_page, require_scope
+from leadloop_cli.graphsim.config import APP_NAME
 from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
 from leadloop_cli.graphsim.leads import (
     encode_cursor,
@@ -22,6 +24,7 @@ from leadloop_cli.graphsim.leads import (
 from leadloop_cli.graphsim.request import DEFAULT_VERSION
 from leadloop_cli.graphsim.response import GraphResponse
 from leadloop_cli.graphsim.routes.audiences import account_edge, audience_edge, is_account_node, read_audience
+from leadloop_cli.graphsim.tokens import debug_view, unknown_token_view
 from leadloop_cli.graphsim.webhooks import SubscriptionError
 
 if TYPE_CHECKING:
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 
 FORM_FIELDS = ("id", "name", "status", "leads_count", "page")
 PAGE_FIELDS = ("id", "name")
-APP_NAME = "leadloop simulator app"
+APP_FIELDS = ("id", "name")
 
 
 def route(request: GraphRequest, core: SimCore) -> GraphResponse:
@@ -43,6 +46,8 @@ def route(request: GraphRequest, core: SimCore) -> GraphResponse:
     if not edges:
         if request.method != "GET":
             raise unsupported_request(request.method, node_id)
+        if node_id == "debug_token":
+            return _debug_token(request, core)
         return _read_node(request, core, grant, node_id)
     if len(edges) == 1:
         return _edge(request, core, grant, node_id, edges[0])
@@ -51,9 +56,13 @@ def route(request: GraphRequest, core: SimCore) -> GraphResponse:
 
 def _read_node(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str) -> GraphResponse:
     state = core.state
+    if node_id == core.config.app_id:
+        fields = parse_fields(request.param("fields"), "Application", APP_FIELDS)
+        return GraphResponse(200, _select({"id": node_id, "name": APP_NAME}, fields))
     lead = state.lead(node_id)
     if lead is not None:
-        require_page(grant, lead.page_id)
+        require_lead_read(state, grant, lead.page_id)
+        require_visible(state, lead)
         fields = parse_fields(request.param("fields"))
         headers = core.usage.leadgen_call(lead.page_id)
         return GraphResponse(200, render_lead(lead, fields), headers, rows=1)
@@ -88,14 +97,14 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
             raise nonexisting_field(edge, "LeadgenForm")
         if request.method != "GET":
             raise unsupported_request(request.method, node_id)
-        require_page(grant, form.page_id)
+        require_lead_read(state, grant, form.page_id)
         return _form_leads(request, core, form)
     page = state.page(node_id)
     if page is not None:
         if edge != "subscribed_apps":
             raise nonexisting_field(edge, "Page")
         require_page(grant, page.id)
-        return _subscribed_apps(request, core, page)
+        return _subscribed_apps(request, core, grant, page)
     if state.lead(node_id) is not None:
         raise nonexisting_field(edge, "Lead")
     raise unsupported_request(request.method, node_id)
@@ -109,7 +118,8 @@ def _form_leads(request: GraphRequest, core: SimCore, form: Form) -> GraphRespon
     if after is not None and not isinstance(after, str):
         raise invalid_param("The after cursor is invalid")
     headers = core.usage.leadgen_call(form.page_id)
-    result = page_leads(core.state.form_leads(form.id), filters=filters, limit=limit, after=after or None)
+    leads = visible_leads(core.state, core.state.form_leads(form.id))
+    result = page_leads(leads, filters=filters, limit=limit, after=after or None)
     body: dict[str, Any] = {"data": [render_lead(lead, fields) for lead in result.leads]}
     if result.leads:
         last = encode_cursor(result.leads[-1])
@@ -207,7 +217,7 @@ def _subscriptions(request: GraphRequest, core: SimCore) -> GraphResponse:
     return GraphResponse(200, {"success": True})
 
 
-def _subscribed_apps(request: GraphRequest, core: SimCore, page: Page) -> GraphResponse:
+def _subscribed_apps(request: GraphRequest, core: SimCore, grant: TokenGrant, page: Page) -> GraphResponse:
     state = core.state
     if request.method == "GET":
         data = []
@@ -220,13 +230,27 @@ def _subscribed_apps(request: GraphRequest, core: SimCore, page: Page) -> GraphR
                 }
             )
         return GraphResponse(200, {"data": data})
+    if request.method not in ("POST", "DELETE"):
+        raise unsupported_request(request.method, page.id)
+    require_scope(grant, "pages_manage_metadata", "to manage the object")
     if request.method == "DELETE":
         state.set_page_subscribed_fields(page.id, [])
         return GraphResponse(200, {"success": True})
-    if request.method != "POST":
-        raise unsupported_request(request.method, page.id)
     fields = _field_list(request.param("subscribed_fields"))
     if not fields:
         raise invalid_param("(#100) The parameter subscribed_fields is required")
     state.set_page_subscribed_fields(page.id, fields)
     return GraphResponse(200, {"success": True})
+
+
+def _debug_token(request: GraphRequest, core: SimCore) -> GraphResponse:
+    """``GET /debug_token?input_token=``; any valid token of the app may ask.
+
+    Meta wants the app token, or a token inspecting itself or the app's tokens. A string Meta
+    cannot parse is answered with HTTP 200 and ``is_valid: false``, never an error.
+    """
+    input_token = request.param("input_token")
+    if not isinstance(input_token, str) or not input_token.strip():
+        raise invalid_param("(#100) The parameter input_token is required")
+    view = debug_view(core.state, input_token.strip())
+    return GraphResponse(200, {"data": view if view is not None else unknown_token_view()})
