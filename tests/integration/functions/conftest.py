@@ -107,6 +107,7 @@ def reset_caches() -> None:
     from leadloop.backfill import wiring as backfill_wiring
     from leadloop.capture import wiring as capture_wiring
     from leadloop.hasher import wiring as hasher_wiring
+    from leadloop.health import wiring as health_wiring
     from leadloop.replace import wiring as replace_wiring
     from leadloop.uploader import wiring as uploader_wiring
 
@@ -115,6 +116,7 @@ def reset_caches() -> None:
     uploader_wiring.uploader_deps.cache_clear()
     backfill_wiring.backfill_deps.cache_clear()
     replace_wiring.replace_deps.cache_clear()
+    health_wiring.health_deps.cache_clear()
     clear_settings_cache()
     leadloop_aws.reset_clients()
     parameters.clear_caches()

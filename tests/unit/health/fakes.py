@@ -53,6 +53,10 @@ class FakeLeads:
     def __init__(self, counts: dict[str, dict[str, int]] | None = None) -> None:
         self.counts = counts or {}
         self.calls: list[tuple[str, int]] = []
+        self.latest: dict[str, str] = {}
+
+    def latest_lead_id(self, form_id: str) -> str | None:
+        return self.latest.get(form_id)
 
     def sources_since(self, form_id: str, since: int) -> dict[str, int]:
         self.calls.append((form_id, since))

@@ -389,3 +389,16 @@ def test_the_broken_rig_finds_a_problem_in_every_check():
     rig = broken_rig()
     failing = {name for name, check in CHECKS.items() if any(f.status is not Status.OK for f in check(rig.context()))}
     assert failing == set(CHECKS)
+
+
+def test_a_lead_we_hold_is_read_by_id_so_development_mode_is_caught():
+    rig = Rig(routes=[route("1002", "111")])
+    rig.leads.latest["1002"] = "777000"
+    rig.pages["111"].answers["777000"] = {"id": "777000"}
+    [ok] = checks.lead_read(rig.context())
+    assert ok.status is Status.OK and ("777000", {"fields": "id"}) in rig.pages["111"].calls
+    rig.pages["111"].answers["777000"] = GraphAuthError(
+        "(#10) Application does not have permission for this action", code=10, http_status=403
+    )
+    [f] = checks.lead_read(rig.context())
+    assert f.status is Status.FAIL and "Development mode" in f.action and "Leads Access" in f.action

@@ -37,6 +37,8 @@ class Graph(Protocol):
 class LeadCounts(Protocol):
     def sources_since(self, form_id: str, since: int) -> dict[str, int]: ...
 
+    def latest_lead_id(self, form_id: str) -> str | None: ...
+
 
 @dataclass
 class Context:
@@ -139,12 +141,20 @@ def subscription(ctx: Context) -> list[Finding]:
 
 
 def lead_read(ctx: Context) -> list[Finding]:
-    """A bulk read on each routed form succeeds (Leads Access, permissions, development mode)."""
+    """Each routed form's leads can be read: a bulk read, then our latest lead of the form by id.
+
+    The bulk read catches Leads Access and permission gaps; reading a lead we already hold by id
+    catches an app left in Development mode, whose bulk reads silently leave most leads out.
+    """
     findings: list[Finding] = []
     for route in ctx.routes:
         subject = f"form {route.form_id}"
+        graph = ctx.graph_for_page(route.page_id)
         try:
-            ctx.graph_for_page(route.page_id).get(f"{route.form_id}/leads", {"limit": "1", "fields": "id"})
+            graph.get(f"{route.form_id}/leads", {"limit": "1", "fields": "id"})
+            known = ctx.leads.latest_lead_id(route.form_id)
+            if known is not None:
+                graph.get(known, {"fields": "id"})
         except GraphError as exc:
             findings.append(
                 Finding("lead_read", Status.FAIL, subject, f"reading leads failed: {exc.describe()}", _fix(exc))

@@ -80,32 +80,36 @@ def record(report: Report, deps: HealthDeps) -> bool:
         logger.info("partial health check: not recorded", extra={"status": report.status.label})
         return False
     previous = deps.store.latest() if deps.store is not None else None
-    alerted_at = _alert(report, previous, deps)
+    alerted_at, published = _alert(report, previous, deps)
     if deps.store is not None:
         deps.store.save(report, alerted_at=alerted_at)
     logger.info(
         "health checked",
         extra={"status": report.status.label, "problems": [f"{f.check}:{f.subject}" for f in report.problems()]},
     )
-    recovered = not report.problems() and bool((previous or {}).get("problem_keys")) and deps.alerts is not None
-    return alerted_at == report.checked_at or recovered
+    return published
 
 
-def _alert(report: Report, previous: dict[str, Any] | None, deps: HealthDeps) -> int | None:
-    """Publish when the problems changed (or a day passed), and once when they are all gone."""
+def _alert(report: Report, previous: dict[str, Any] | None, deps: HealthDeps) -> tuple[int | None, bool]:
+    """Publish when the problems changed (or a day passed), and once when they are all gone.
+
+    Returns when the current problems were last alerted (kept in the record) and whether this run
+    published anything.
+    """
     last_alert = int((previous or {}).get("alerted_at") or 0) or None
     had_problems = bool((previous or {}).get("problem_keys"))
     if not report.problems():
         if had_problems and deps.alerts is not None:
             deps.alerts.publish("leadloop health: all checks pass again", describe(report))
-        return None
+            return None, True
+        return None, False
     if deps.alerts is None:
-        return last_alert
+        return last_alert, False
     same = problem_keys(report) == sorted((previous or {}).get("problem_keys") or [])
     if same and last_alert is not None and report.checked_at - last_alert < REALERT_SECONDS - REALERT_SLACK_SECONDS:
-        return last_alert
+        return last_alert, False
     deps.alerts.publish(_subject(report), describe(report))
-    return report.checked_at
+    return report.checked_at, True
 
 
 def _subject(report: Report) -> str:

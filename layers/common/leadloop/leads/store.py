@@ -246,6 +246,22 @@ class LeadStore:
                 return total
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def latest_lead_id(self, form_id: str) -> str | None:
+        """The form's most recently created lead we hold (GSI ``ByFormCreated``), if any."""
+        try:
+            answer = self._ddb.query(
+                TableName=self._table,
+                IndexName="ByFormCreated",
+                KeyConditionExpression="form_id = :f",
+                ExpressionAttributeValues={":f": {"S": form_id}},
+                ScanIndexForward=False,
+                Limit=1,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"reading the latest lead failed: {_error_code(exc)}") from None
+        items = answer.get("Items", [])
+        return str(items[0]["leadgen_id"]["S"]) if items else None
+
     def sources_since(self, form_id: str, since: int) -> dict[str, int]:
         """How a form's leads created at or after ``since`` first reached us: webhook / backfill counts."""
         counts: dict[str, int] = {}
