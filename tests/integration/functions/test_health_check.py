@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -87,10 +88,26 @@ def test_a_healthy_setup_passes_every_check_and_records_it(hc: Env):
     assert alerts(hc, inbox) == []
 
 
-BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
-    # (name, break it, check, status, words in the detail, words in the action)
-    ("token invalid", lambda e: e.sim.set_token_state(PAGE_TOKEN, is_valid=False), "token", "fail", "not valid", "new"),
-    (
+@dataclass(frozen=True)
+class Broken:
+    name: str
+    breaker: Callable[[Env], object]
+    check: str
+    status: str
+    detail: str  # words in the finding's detail
+    action: str  # words in what to do
+
+
+BROKEN = [
+    Broken(
+        "token invalid",
+        lambda e: e.sim.set_token_state(PAGE_TOKEN, is_valid=False),
+        "token",
+        "fail",
+        "not valid",
+        "new",
+    ),
+    Broken(
         "token expiring",
         lambda e: e.sim.set_token_state(PAGE_TOKEN, expires_at=int(e.sim.now()) + 3 * 86400),
         "token",
@@ -98,7 +115,7 @@ BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
         "expires in",
         "new",
     ),
-    (
+    Broken(
         "scope missing",
         lambda e: e.sim.set_token_state(
             PAGE_TOKEN, scopes=["pages_manage_metadata", "pages_show_list", "pages_read_engagement", "ads_management"]
@@ -108,7 +125,7 @@ BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
         "leads_retrieval",
         "re-authorize",
     ),
-    (
+    Broken(
         "app unsubscribed",
         lambda e: e.sim.set_page_subscribed_fields(PAGE_ID, []),
         "subscription",
@@ -116,7 +133,7 @@ BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
         "not",
         "subscribed_apps",
     ),
-    (
+    Broken(
         "leadgen field dropped",
         lambda e: e.sim.set_page_subscribed_fields(PAGE_ID, ["feed"]),
         "subscription",
@@ -124,9 +141,18 @@ BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
         "without the leadgen",
         "subscribed_fields=leadgen",
     ),
-    ("leads access", lambda e: e.sim.set_leads_access(PAGE_ID, False), "lead_read", "fail", "code=200", "Leads Access"),
-    ("flagged audience", lambda e: e.sim.set_audience_status(AUDIENCE_ID, 471), "audience", "fail", "471", "appeal"),
-    (
+    Broken(
+        "leads access",
+        lambda e: e.sim.set_leads_access(PAGE_ID, False),
+        "lead_read",
+        "fail",
+        "code=200",
+        "Leads Access",
+    ),
+    Broken(
+        "flagged audience", lambda e: e.sim.set_audience_status(AUDIENCE_ID, 471), "audience", "fail", "471", "appeal"
+    ),
+    Broken(
         "expiring audience",
         lambda e: e.sim.set_audience_status(AUDIENCE_ID, 100),
         "audience",
@@ -137,19 +163,17 @@ BROKEN: list[tuple[str, Callable[[Env], object], str, str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "breaker", "check", "status", "detail", "action"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_each_broken_precondition_is_found_with_what_to_do(
-    hc: Env, name: str, breaker: Callable[[Env], object], check: str, status: str, detail: str, action: str
-):
+@pytest.mark.parametrize("case", BROKEN, ids=[b.name for b in BROKEN])
+def test_each_broken_precondition_is_found_with_what_to_do(hc: Env, case: Broken):
     inbox = alerts_queue(hc)
-    breaker(hc)
+    case.breaker(hc)
     answer = run(hc)
-    found = finding(answer, check, f"page {PAGE_ID}" if check in ("token", "subscription") else None)
-    assert found["status"] == status, found
-    assert detail in found["detail"] and action in found["action"], found
+    found = finding(answer, case.check, f"page {PAGE_ID}" if case.check in ("token", "subscription") else None)
+    assert found["status"] == case.status, found
+    assert case.detail in found["detail"] and case.action in found["action"], found
     messages = alerts(hc, inbox)
     assert len(messages) == 1 and PAGE_TOKEN not in messages[0]["Message"]
-    assert check in messages[0]["Message"] and messages[0]["Subject"].startswith("leadloop health:")
+    assert case.check in messages[0]["Message"] and messages[0]["Subject"].startswith("leadloop health:")
 
 
 def test_development_mode_is_caught_by_reading_a_lead_we_hold(hc: Env):

@@ -197,7 +197,7 @@ def test_subscribed_apps_hook_validation(graph, ids, page, body, status):
 
 def test_subscribed_fields_python_validation(sim, ids):
     with pytest.raises(ValueError):
-        sim.set_page_subscribed_fields(ids.page_id, "leadgen")  # type: ignore[arg-type]
+        sim.set_page_subscribed_fields(ids.page_id, "leadgen")
     with pytest.raises(ValueError):
         sim.set_page_subscribed_fields(ids.page_id, ["lead gen"])
     with pytest.raises(KeyError):
