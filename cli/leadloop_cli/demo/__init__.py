@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from leadloop_cli.demo.capture import ScenarioResult, run_capture
+from leadloop_cli.demo.health import run_health
 from leadloop_cli.demo.members import forgotten_lead, run_members
 from leadloop_cli.demo.replace import run_replace
 from leadloop_cli.stackclient import StackClient
@@ -37,6 +38,7 @@ def run_demo(*, keep_logs: bool = False) -> bool:
         results = [captured, members]
         if members.passed:
             results.append(run_replace(client, expected, {forgotten_lead(expected)}))
+        results.append(run_health(client, backfilled=1))
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)

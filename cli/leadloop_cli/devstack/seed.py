@@ -47,6 +47,8 @@ class GraphSimulatorLike(Protocol):
 
     def subscribe(self, callback_url: str, verify_token: str) -> Any: ...
 
+    def set_page_subscribed_fields(self, page_id: str, fields: list[str]) -> Any: ...
+
 
 def default_graph_factory(app_id: str, app_secret: str) -> GraphSimulatorLike:
     """The real simulator (imported late: it is optional for tests that do not need Meta)."""
@@ -124,6 +126,8 @@ def register_in_simulator(sim: GraphSimulatorLike, seed: SeedData) -> None:
     sim.add_form(seed.form_id, seed.page_id, name="Local demo form")
     sim.add_ad_account(seed.account_id)
     sim.add_audience(seed.audience_id, seed.account_id, name="Local demo audience")
+    # Deploy step 3: the app is installed on the Page with the leadgen field (subscribed_apps).
+    sim.set_page_subscribed_fields(seed.page_id, ["leadgen"])
 
 
 def write_aws_seed(clients: Any, seed: SeedData, *, secret_arn: str | None, parameter_name: str | None) -> None:

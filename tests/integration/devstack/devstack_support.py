@@ -29,6 +29,7 @@ class StubGraphSimulator:
         self.accounts: list[str] = []
         self.audiences: dict[str, str] = {}
         self.subscriptions: list[tuple[str, str]] = []
+        self.installed: dict[str, list[str]] = {}
         self.started = False
         self.stopped = False
 
@@ -50,6 +51,9 @@ class StubGraphSimulator:
 
     def add_audience(self, audience_id: str, account_id: str, *, name: str = "audience") -> None:
         self.audiences[audience_id] = account_id
+
+    def set_page_subscribed_fields(self, page_id: str, fields: list[str]) -> None:
+        self.installed = {page_id: list(fields)}
 
     def subscribe(self, callback_url: str, verify_token: str) -> None:
         query = urllib.parse.urlencode(

@@ -36,8 +36,8 @@ def test_resources_map_every_created_resource(stack: LocalStack) -> None:
     ):
         assert logical_id in resources, logical_id
     assert "ProdOnlyQueue" not in resources  # Condition IsProd is false
-    assert "SomeAlarm" not in resources  # unknown type: skipped with a note
-    assert any("SomeAlarm" in note for note in stack.notes)
+    assert "SomeWebAcl" not in resources  # unknown type: skipped with a note
+    assert any("SomeWebAcl" in note for note in stack.notes)
     # CloudFormation-style names, explicit names kept, Ref semantics by type
     assert resources["CallsTable"].startswith("leadloop-local-CallsTable-")
     assert resources["WorkQueue"].startswith(stack.aws_endpoint_url + "/123456789012/leadloop-local-WorkQueue-")
