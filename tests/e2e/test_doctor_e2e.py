@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
+from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient
 
 from .conftest import leadloop_cli
@@ -88,3 +90,33 @@ def test_json_and_one_page(stack: StackClient):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["partial"] is True and {f["check"] for f in report["findings"]} == {"token"}
+
+
+def test_development_mode_and_an_expiring_token_are_found(stack: StackClient):
+    lead = stack.create_lead(person(8101), deliver=True)
+    stack.wait_for_fetched([lead], timeout=30)
+    stack.sim("POST", "/_sim/app", {"mode": "development"})
+    try:
+        result = leadloop_cli(stack, "doctor")
+    finally:
+        stack.sim("POST", "/_sim/app", {"mode": "live"})
+    assert result.returncode == 1 and "lead_read      FAIL" in result.stdout
+    assert "switch it to Live" in result.stdout
+
+    token_state(stack, expires_at=int(time.time()) + 5 * 86400)
+    try:
+        result = leadloop_cli(stack, "doctor")
+    finally:
+        token_state(stack, expires_at=0)
+    assert result.returncode == 0  # a warning, not a failure
+    assert "token          WARN" in result.stdout and "expires in" in result.stdout
+
+
+def test_a_lead_only_the_backfill_found_is_reported_as_webhook_drift(stack: StackClient):
+    lead = stack.create_lead(person(8201), deliver=False)
+    backfill = leadloop_cli(stack, "backfill", "--form-id", str(stack.seed["form_id"]))
+    assert backfill.returncode == 0, backfill.stderr
+    assert stack.lead(lead)["source"] == "backfill"
+    result = leadloop_cli(stack, "doctor", "--check", "webhook_drift")
+    assert result.returncode == 0
+    assert "webhook_drift  WARN" in result.stdout and "arrived only through the backfill" in result.stdout
