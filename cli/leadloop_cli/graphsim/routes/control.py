@@ -223,10 +223,11 @@ def get_audience(core: SimCore, _request: Request, match: re.Match[str]) -> Resu
 
 def post_audience_status(core: SimCore, request: Request, match: re.Match[str]) -> Result:
     spec = _parse(AudienceStatusIn, request)
-    try:
-        audience = core.state.set_audience_status(match.group("id"), spec.code, spec.description)
-    except KeyError as exc:
-        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    audience = _or_404(
+        "audience",
+        match.group("id"),
+        lambda: core.state.set_audience_status(match.group("id"), spec.code, spec.description),
+    )
     return 200, {
         "id": audience.id,
         "operation_status": dict(audience.operation_status),
@@ -234,21 +235,27 @@ def post_audience_status(core: SimCore, request: Request, match: re.Match[str]) 
     }
 
 
+def _or_404[T](kind: str, key: str, change: Callable[[], T]) -> T:
+    """Run a state change on a known object; an unknown id is the caller's 404."""
+    try:
+        return change()
+    except KeyError as exc:
+        raise ControlError(f"unknown {kind} {key!r}", status=404) from exc
+
+
 def post_audience_size(core: SimCore, request: Request, match: re.Match[str]) -> Result:
     spec = _parse(AudienceSizeIn, request)
-    try:
-        audience = core.state.set_audience_size(match.group("id"), spec.approximate_count)
-    except KeyError as exc:
-        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    audience = _or_404(
+        "audience", match.group("id"), lambda: core.state.set_audience_size(match.group("id"), spec.approximate_count)
+    )
     return 200, {"id": audience.id, "approximate_count": audience.size_floor}
 
 
 def post_replace_outcome(core: SimCore, request: Request, match: re.Match[str]) -> Result:
     spec = _parse(ReplaceOutcomeIn, request)
-    try:
-        audience = core.state.set_replace_outcome(match.group("id"), spec.outcome == "fail")
-    except KeyError as exc:
-        raise ControlError(f"unknown audience {match.group('id')!r}", status=404) from exc
+    audience = _or_404(
+        "audience", match.group("id"), lambda: core.state.set_replace_outcome(match.group("id"), spec.outcome == "fail")
+    )
     return 200, {"id": audience.id, "outcome": "fail" if audience.fail_next_replace else "ok"}
 
 
@@ -293,19 +300,17 @@ def apply_token_state(core: SimCore, token: str, spec: TokenStateIn) -> dict[str
 
 def post_leads_access(core: SimCore, request: Request, match: re.Match[str]) -> Result:
     spec = _parse(LeadsAccessIn, request)
-    try:
-        page = core.state.set_leads_access(match.group("id"), spec.granted)
-    except KeyError as exc:
-        raise ControlError(f"unknown page {match.group('id')!r}", status=404) from exc
+    page = _or_404("page", match.group("id"), lambda: core.state.set_leads_access(match.group("id"), spec.granted))
     return 200, {"id": page.id, "granted": page.leads_access}
 
 
 def post_page_subscribed_apps(core: SimCore, request: Request, match: re.Match[str]) -> Result:
     spec = _parse(SubscribedAppsIn, request)
-    try:
-        page = core.state.set_page_subscribed_fields(match.group("id"), spec.subscribed_fields)
-    except KeyError as exc:
-        raise ControlError(f"unknown page {match.group('id')!r}", status=404) from exc
+    page = _or_404(
+        "page",
+        match.group("id"),
+        lambda: core.state.set_page_subscribed_fields(match.group("id"), spec.subscribed_fields),
+    )
     return 200, {"id": page.id, "subscribed_fields": list(page.subscribed_fields)}
 
 
