@@ -269,7 +269,13 @@ def test_bad_input_fails_before_any_lock_or_graph_call(rp: Replace):
 
 def test_a_dry_run_stages_and_reports_without_touching_meta(rp: Replace):
     put_leads(rp.env, PEOPLE)
-    execution = rp.wait(rp.start({"audience_id": AUDIENCE_ID, "source": {"type": "leads"}, "dry_run": True}))
+    held: list[dict[str, Any] | None] = []
+    execution = rp.wait(
+        rp.start({"audience_id": AUDIENCE_ID, "source": {"type": "leads"}, "dry_run": True}),
+        on_state={"Stage": lambda: held.append(lock_item(rp))},
+    )
+    assert held == [None]  # uploads are never held up by a dry run
+    assert outcome(execution)["lock_released"] is False  # there was no lock to release
     assert execution["status"] == "SUCCEEDED"
     result = outcome(execution)
     assert (result["status"], result["rows_unique"], result["chunks"]) == ("dry_run", 10, 4)

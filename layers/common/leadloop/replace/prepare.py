@@ -78,8 +78,9 @@ def lock(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
     run = state["run"]
     now = int(deps.clock())
     until = now + deps.settings.replace_window_seconds + LOCK_EXTRA_SECONDS
-    deps.records.take_lock(run["audience_id"], run["run_id"], until=until, now=now)
-    run["locked"] = True
+    if not run["dry_run"]:  # a dry run sends nothing, so uploads need not wait for it
+        deps.records.take_lock(run["audience_id"], run["run_id"], until=until, now=now)
+    run["locked"] = not run["dry_run"]
     state["stage"] = {"done": False, "cursor": None}
     return state
 
