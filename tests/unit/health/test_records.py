@@ -13,6 +13,7 @@ from moto import mock_aws
 from leadloop.health.findings import Finding, Report, Status
 from leadloop.health.records import HISTORY_SECONDS, HealthRecords
 from leadloop.health.service import record
+from tests.unit.state_table import create_state_table
 
 from .fakes import NOW, FakeAlerts, Rig
 
@@ -26,15 +27,7 @@ OK = Finding("lead_read", Status.OK, "form 1001", "leads can be read")
 def ddb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(client, TABLE)
         yield client
 
 

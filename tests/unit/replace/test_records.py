@@ -9,6 +9,7 @@ import pytest
 
 from leadloop.replace.errors import AudienceLocked, StagingError
 from leadloop.replace.records import OUTCOME_TTL_SECONDS, RUN_TTL_SECONDS, ReplaceRecords
+from tests.unit.state_table import create_state_table
 
 TABLE = "state"
 AUDIENCE = "238000000000001"
@@ -17,15 +18,7 @@ NOW = 1_700_000_000
 
 @pytest.fixture
 def state(ddb: Any) -> Any:
-    ddb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(ddb, TABLE)
     return ddb
 
 

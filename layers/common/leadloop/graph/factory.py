@@ -15,7 +15,8 @@ from leadloop.settings import CommonSettings
 
 
 @functools.cache
-def _transport() -> Urllib3Transport:
+def shared_transport() -> Urllib3Transport:
+    """The container's one connection pool, for every client whatever its token."""
     return Urllib3Transport()
 
 
@@ -27,6 +28,6 @@ def graph_client_for(settings: CommonSettings, page_id: str | None) -> GraphClie
         version=settings.graph_api_version,
         access_token=creds.token_for_page(page_id),
         app_secret=creds.app_secret.get_secret_value(),
-        transport=_transport(),
+        transport=shared_transport(),
         read_timeout=settings.graph_read_timeout_seconds,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from leadloop import aws
 from leadloop.credentials import MetaCredentials, load_credentials
 from leadloop.graph import GraphClient
+from leadloop.graph.factory import shared_transport
 from leadloop.health.checks import Context, Graph
 from leadloop.health.records import HealthRecords
 from leadloop.health.service import HealthDeps
@@ -76,6 +77,7 @@ def health_deps() -> HealthDeps:
                 version=s.graph_api_version,
                 access_token=token,
                 app_secret=creds.app_secret.get_secret_value(),
+                transport=shared_transport(),
                 read_timeout=s.graph_read_timeout_seconds,
             )
 
