@@ -96,7 +96,36 @@ can be shown).
   array of ``{"field": "time_created", "operator": GREATER_THAN|GREATER_THAN_OR_EQUAL|LESS_THAN,
   "value": unix}`` ANDed; anything else → 100. Bad ``after`` cursor → 100. ``before`` /
   ``previous`` are not implemented. Each page counts once against the leadgen budget.
-- ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name``.
+- ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name,
+  access_token`` (``access_token``: the Page token, to any token granted the Page, which is how a
+  user or system-user token gets a Page token from Meta).
+- ``POST /{v}/{form_id}/test_leads`` (meta-api.md §1.10; rules and sources in
+  :mod:`leadloop_cli.graphsim.testleads`) → ``{"id"}``: the form's test lead, organic (no ad ids),
+  ``by_app_role`` false. Optional ``field_data`` ``[{name, values: [str]}]`` and
+  ``custom_disclaimer_responses`` ``[{checkbox_key, is_checked}]`` (a JSON array in the form/query,
+  Meta's single-quoted example accepted, or a list in a JSON body; malformed → 100); without
+  ``field_data`` the answers are ``<test lead: dummy data for full_name|email|phone_number>``.
+  Checks in order: a Page token (user, system-user or app token → 210 "(#210) A page access token
+  is required to request this resource.", HTTP 403); of the form's Page (200, HTTP 403); holding
+  ``pages_manage_ads``, the simulator's stand-in for the Advertiser-or-higher Page role (else 200
+  "(#200) Requires pages_manage_ads permission and the Advertiser role (or higher) on the Page to
+  create test leads", HTTP 403); no test lead on the form yet (else 100 "(#100) This form already
+  has a test lead. Only one test lead can exist per form: delete the existing test lead before
+  creating a new one", HTTP 400; Meta states the rule, not its error, so code and wording are the
+  simulator's). Then the signed ``leadgen`` webhook goes out like a real lead's, only when the app
+  subscription includes ``leadgen`` and the Page's ``subscribed_apps`` install has ``leadgen``
+  (whatever ``require_page_subscription`` says); else the lead exists and nothing is sent. The
+  lead is a lead of the form like any other (``GET /{lead}``, ``/{form}/leads``, leads_count, the
+  leadgen budget). The app's mode is not checked (Meta says its Testing Tool cannot be used in
+  development mode; what the edge does then is undocumented).
+- ``GET /{v}/{form_id}/test_leads?fields&limit&after&filtering`` → the form's test lead(s) in the
+  ``/{form}/leads`` list shape (``{"data": []}`` when none; else ``data`` and ``paging.cursors``);
+  the same read checks and leadgen budget as ``/{form}/leads``.
+- ``DELETE /{v}/{lead_id}`` → ``{"success": true}``: deletes a test lead, by the person (token) who
+  created it only (another token that sees the Page → 200 "(#200) Permissions error: only the
+  person who created a test lead may delete it", HTTP 403); a real lead, an unknown id or a token
+  that cannot see the Page → 100/33 "Unsupported delete request ...". The lead is gone: reads by id
+  → 100/33, lists leave it out, a new test lead may be created; deliveries already sent go on.
 - ``GET /{v}/{app_id}?fields=id,name`` (any valid token) → ``{"id", "name": "leadloop simulator
   app"}``; other fields → 100. Meta's Application node has no field that shows live/development
   mode, so none is invented: checks detect development mode from lead reads (10, missing leads).
@@ -263,7 +292,7 @@ Test-control routes (``/_sim/...``; JSON in/out; bad input → 400 ``{"error": "
   when omitted.
   ``deliver`` without a subscription → 400 and no lead.
 - ``GET /_sim/leads?form_id=`` → ``{"data": [lead, ...]}`` newest first (all fields, plus
-  ``by_app_role``; the app's mode does not hide any).
+  ``by_app_role`` and ``test_lead``; the app's mode does not hide any; deleted test leads are gone).
 - ``POST /_sim/webhooks`` ``{"lead_ids": [...], "copies"?: 1..100}`` → ``{"deliveries": n, "ids"}``:
   ONE POST body with every lead (one ``entry`` per Page), sent ``copies`` times identically.
 - ``GET /_sim/webhooks[?wait=SECONDS]`` → JSON array, oldest first, of ``{id, lead_ids, attempts:

@@ -106,6 +106,8 @@ class Lead:
     """A submitted lead; ``seq`` breaks ties between leads created in the same second.
 
     ``by_app_role``: submitted by someone with a role on the app, so a development-mode app sees it.
+    ``test_creator``: set for a ``/{form}/test_leads`` lead: the id of the person (token) who made it,
+    the only one who may delete it; ``None`` for a real submission.
     """
 
     id: str
@@ -124,6 +126,7 @@ class Lead:
     platform: str = "fb"
     partner_name: str | None = None
     by_app_role: bool = False
+    test_creator: str | None = None
 
     @property
     def sort_key(self) -> tuple[int, int]:

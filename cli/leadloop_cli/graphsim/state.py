@@ -335,6 +335,7 @@ class SimState:
         platform: str = "fb",
         partner_name: str | None = None,
         by_app_role: bool = False,
+        test_creator: str | None = None,
     ) -> Lead:
         """Store a new lead; ad set/campaign ids and names are derived from ``ad_id`` when omitted."""
         with self.lock:
@@ -356,6 +357,7 @@ class SimState:
                 platform=platform,
                 partner_name=partner_name,
                 by_app_role=by_app_role,
+                test_creator=test_creator,
             )
             if ad_id:
                 adset = adset_id or derived_id(ad_id, "adset")
@@ -383,6 +385,18 @@ class SimState:
         with self.lock:
             leads = list(self._form_leads.get(form_id, ()))
         return sorted(leads, key=lambda lead: lead.sort_key, reverse=True)
+
+    def form_test_leads(self, form_id: str) -> list[Lead]:
+        """The form's test leads (``/{form}/test_leads``), newest first."""
+        return [lead for lead in self.form_leads(form_id) if lead.test_creator is not None]
+
+    def remove_lead(self, lead_id: str) -> Lead | None:
+        """Forget one lead (a deleted test lead); returns it, or ``None`` when unknown."""
+        with self.lock:
+            lead = self._leads.pop(lead_id, None)
+            if lead is not None:
+                self._form_leads[lead.form_id] = [kept for kept in self._form_leads[lead.form_id] if kept.id != lead_id]
+            return lead
 
     def recent_lead_count(self, page_id: str) -> int:
         """Leads created on the Page in the last 90 days of the virtual clock (for the leadgen budget)."""

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
     from leadloop_cli.graphsim.core import SimCore
+    from leadloop_cli.graphsim.models import Lead
 
 Result = tuple[int, Any]
 _TOKEN_PATH = re.compile(r"^(/_sim/tokens/).+")
@@ -104,7 +105,13 @@ def get_leads(core: SimCore, request: Request, _: re.Match[str]) -> Result:
     if core.state.form(form_id) is None:
         raise ControlError(f"unknown form_id {form_id!r}", status=404)
     leads = core.state.form_leads(form_id)
-    return 200, {"data": [{**render_lead(lead, ALL_LEAD_FIELDS), "by_app_role": lead.by_app_role} for lead in leads]}
+    return 200, {"data": [_sim_lead_view(lead) for lead in leads]}
+
+
+def _sim_lead_view(lead: Lead) -> dict[str, Any]:
+    """Every Graph field of a lead plus what only the simulator knows."""
+    view = render_lead(lead, ALL_LEAD_FIELDS)
+    return {**view, "by_app_role": lead.by_app_role, "test_lead": lead.test_creator is not None}
 
 
 def post_webhooks(core: SimCore, request: Request, _: re.Match[str]) -> Result:

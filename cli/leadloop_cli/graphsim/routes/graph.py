@@ -1,29 +1,24 @@
 """Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions, debug_token.
 
-Audience endpoints live in :mod:`leadloop_cli.graphsim.routes.audiences`.
+Audience endpoints live in :mod:`leadloop_cli.graphsim.routes.audiences`, test leads in
+:mod:`leadloop_cli.graphsim.routes.testleads`.
 """
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
-from leadloop_cli.graphsim.access import require_lead_read, require_visible, visible_leads
+from leadloop_cli.graphsim.access import require_lead_read, require_visible
 from leadloop_cli.graphsim.auth import authenticate, require_app, require_page, require_scope
 from leadloop_cli.graphsim.config import APP_NAME
 from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
-from leadloop_cli.graphsim.leads import (
-    encode_cursor,
-    page_leads,
-    parse_fields,
-    parse_filtering,
-    parse_limit,
-    render_lead,
-)
+from leadloop_cli.graphsim.leads import parse_fields, render_lead
 from leadloop_cli.graphsim.request import DEFAULT_VERSION
 from leadloop_cli.graphsim.response import GraphResponse
 from leadloop_cli.graphsim.routes.audiences import account_edge, audience_edge, is_account_node, read_audience
+from leadloop_cli.graphsim.routes.leadlist import lead_list
+from leadloop_cli.graphsim.routes.testleads import delete_node, form_test_leads
 from leadloop_cli.graphsim.tokens import debug_view, unknown_token_view
 from leadloop_cli.graphsim.webhooks import SubscriptionError
 
@@ -33,7 +28,7 @@ if TYPE_CHECKING:
     from leadloop_cli.graphsim.request import GraphRequest
 
 FORM_FIELDS = ("id", "name", "status", "leads_count", "page")
-PAGE_FIELDS = ("id", "name")
+PAGE_FIELDS = ("id", "name", "access_token")
 APP_FIELDS = ("id", "name")
 
 
@@ -44,6 +39,8 @@ def route(request: GraphRequest, core: SimCore) -> GraphResponse:
     grant = authenticate(request, core.state)
     node_id, *edges = request.segments
     if not edges:
+        if request.method == "DELETE":
+            return delete_node(request, core, grant, node_id)
         if request.method != "GET":
             raise unsupported_request(request.method, node_id)
         if node_id == "debug_token":
@@ -74,7 +71,9 @@ def _read_node(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id:
     if page is not None:
         require_page(grant, page.id)
         fields = parse_fields(request.param("fields"), "Page", PAGE_FIELDS)
-        return GraphResponse(200, _select({"id": page.id, "name": page.name}, fields))
+        # access_token: the Page token, for a token granted the Page (Meta's way to get one).
+        values = {"id": page.id, "name": page.name, "access_token": page.access_token}
+        return GraphResponse(200, _select(values, fields))
     audience = state.audience(node_id)
     if audience is not None:
         return read_audience(request, core, grant, audience)
@@ -93,12 +92,14 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
         return audience_edge(request, core, grant, audience, edge)
     form = state.form(node_id)
     if form is not None:
+        if edge == "test_leads":
+            return form_test_leads(request, core, grant, form)
         if edge != "leads":
             raise nonexisting_field(edge, "LeadgenForm")
         if request.method != "GET":
             raise unsupported_request(request.method, node_id)
         require_lead_read(state, grant, form.page_id)
-        return _form_leads(request, core, form)
+        return lead_list(request, core, form, state.form_leads(form.id))
     page = state.page(node_id)
     if page is not None:
         if edge != "subscribed_apps":
@@ -108,43 +109,6 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
     if state.lead(node_id) is not None:
         raise nonexisting_field(edge, "Lead")
     raise unsupported_request(request.method, node_id)
-
-
-def _form_leads(request: GraphRequest, core: SimCore, form: Form) -> GraphResponse:
-    fields = parse_fields(request.param("fields"))
-    limit = parse_limit(request.param("limit"), core.config.default_limit, core.config.max_limit)
-    filters = parse_filtering(request.param("filtering"))
-    after = request.param("after")
-    if after is not None and not isinstance(after, str):
-        raise invalid_param("The after cursor is invalid")
-    headers = core.usage.leadgen_call(form.page_id)
-    leads = visible_leads(core.state, core.state.form_leads(form.id))
-    result = page_leads(leads, filters=filters, limit=limit, after=after or None)
-    body: dict[str, Any] = {"data": [render_lead(lead, fields) for lead in result.leads]}
-    if result.leads:
-        last = encode_cursor(result.leads[-1])
-        paging: dict[str, Any] = {"cursors": {"before": encode_cursor(result.leads[0]), "after": last}}
-        if result.has_more:
-            paging["next"] = _next_url(request, limit, last)
-        body["paging"] = paging
-    return GraphResponse(200, body, headers, rows=len(result.leads))
-
-
-def _next_url(request: GraphRequest, limit: int, after: str) -> str:
-    """The same query (token and proof only if they were in the query string) plus ``after``."""
-    query: dict[str, str] = {}
-    for secret in ("access_token", "appsecret_proof"):
-        if secret in request.query:
-            query[secret] = request.query[secret]
-    fields = request.param("fields")
-    if fields:
-        query["fields"] = ",".join(fields) if isinstance(fields, list) else str(fields)
-    query["limit"] = str(limit)
-    filtering = request.param("filtering")
-    if filtering:
-        query["filtering"] = filtering if isinstance(filtering, str) else json.dumps(filtering)
-    query["after"] = after
-    return f"{request.base_url.rstrip('/')}{request.path}?{urlencode(query)}"
 
 
 def _render_form(core: SimCore, form: Form, raw_fields: object) -> dict[str, Any]:
