@@ -31,6 +31,9 @@ from .resources import (
     ScheduleSpec,
     StateMachineSpec,
 )
+from .servicerules.apigateway import NO_LOG_ROLE_MESSAGE, stage_logs
+from .servicerules.dashboard import dashboard_body_errors
+from .servicerules.notifications import cloudwatch_publish_error, is_aws_managed_key
 from .template import LATE_PROPERTIES, ResourceDef, Template
 
 __all__ = ["Provisioner", "generate_secret_string", "layer_python_dir"]
@@ -372,8 +375,21 @@ def _log_group(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
 
 def _topic(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     name = props.get("TopicName") or p.names.physical_name(res.logical_id, res.type)
-    arn = p.clients("sns").create_topic(Name=name)["TopicArn"]
+    attributes = {"KmsMasterKeyId": str(props["KmsMasterKeyId"])} if props.get("KmsMasterKeyId") else {}
+    arn = p.clients("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
     p.result.add(Provisioned(res.logical_id, res.type, arn, {"TopicArn": arn, "TopicName": name}))
+
+
+# ---------------------------------------------------------------------- KMS
+def _kms_key(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    kms = p.clients("kms")
+    kwargs: dict[str, Any] = {"Description": str(props.get("Description", res.logical_id))}
+    if props.get("KeyPolicy"):
+        kwargs["Policy"] = json.dumps(props["KeyPolicy"])
+    key = kms.create_key(**kwargs)["KeyMetadata"]
+    if _bool(props.get("EnableKeyRotation", False)):
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    p.result.add(Provisioned(res.logical_id, res.type, key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]}))
 
 
 def _subscription(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
@@ -407,18 +423,37 @@ def _alarm(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
         kwargs["Period"] = int(props["Period"])
     if "Dimensions" in props:
         kwargs["Dimensions"] = [{"Name": d["Name"], "Value": str(d["Value"])} for d in props["Dimensions"]]
+    for action in {*kwargs.get("AlarmActions", []), *kwargs.get("OKActions", [])}:
+        why = _cloudwatch_cannot_publish(p, str(action))
+        if why:
+            raise TemplateError(f"CloudWatch cannot notify {action}: {why}")
     p.clients("cloudwatch").put_metric_alarm(**kwargs)
     arn = p.arn("cloudwatch", f"alarm:{name}")
     p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn}))
 
 
+def _cloudwatch_cannot_publish(p: Provisioner, action: str) -> str | None:
+    """Why an alarm action (a topic ARN of this stack) would never be delivered, as AWS decides."""
+    if not action.startswith("arn:aws:sns:"):
+        return None
+    attributes = p.clients("sns").get_topic_attributes(TopicArn=action)["Attributes"]
+    key_id = attributes.get("KmsMasterKeyId")
+    if not key_id or is_aws_managed_key(key_id):
+        return cloudwatch_publish_error(key_id, None)
+    policy = p.clients("kms").get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    return cloudwatch_publish_error(key_id, json.loads(policy))
+
+
 def _dashboard(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    """PutDashboard, refusing what CloudWatch refuses (moto stores any string)."""
     name = props.get("DashboardName") or p.names.physical_name(res.logical_id, res.type)
     body = str(props["DashboardBody"])
     try:
-        json.loads(body)
+        errors = dashboard_body_errors(json.loads(body))
     except ValueError as exc:
         raise TemplateError(f"{res.logical_id}: DashboardBody is not JSON after substitutions: {exc}") from None
+    if errors:
+        raise TemplateError(f"{res.logical_id}: CloudWatch refuses the DashboardBody: {'; '.join(errors)}")
     p.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
     p.result.add(Provisioned(res.logical_id, res.type, name, {}))
 
@@ -524,10 +559,21 @@ def _api(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     stage = props.get("StageName")
     if not stage:
         raise TemplateError("StageName is required")
+    if stage_logs(props) and not p.result.api_gateway_log_role:
+        raise TemplateError(f"{res.logical_id} stage {stage}: {NO_LOG_ROLE_MESSAGE}")
     api_id = p.names.suffix(10).lower()
     root_id = p.names.suffix(10).lower()
     p.result.apis[res.logical_id] = ApiSpec(res.logical_id, api_id, str(stage))
     p.result.add(Provisioned(res.logical_id, res.type, api_id, {"RootResourceId": root_id}))
+
+
+def _api_gateway_account(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
+    """The region's API Gateway account setting: only its logging role matters locally."""
+    role = props.get("CloudWatchRoleArn")
+    if not role:
+        raise TemplateError("CloudWatchRoleArn is required")
+    p.result.api_gateway_log_role = str(role)
+    p.result.add(Provisioned(res.logical_id, res.type, f"{p.account_id}-{p.region}", {}))
 
 
 # ---------------------------------------------------------------------- Step Functions
@@ -608,6 +654,8 @@ _CREATORS: dict[str, _Creator] = {
     "AWS::SSM::Parameter": _parameter,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::SNS::Topic": _topic,
+    "AWS::KMS::Key": _kms_key,
+    "AWS::ApiGateway::Account": _api_gateway_account,
     "AWS::SNS::Subscription": _subscription,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::CloudWatch::Dashboard": _dashboard,

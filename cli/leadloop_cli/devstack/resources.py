@@ -109,6 +109,8 @@ class ProvisionResult:
     schedules: list[ScheduleSpec] = field(default_factory=list)
     skipped_types: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The region's API Gateway CloudWatch Logs role (account setting); a fresh account has none.
+    api_gateway_log_role: str | None = None
 
     def add(self, item: Provisioned) -> None:
         self.resources[item.logical_id] = item
