@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.forget",
     "leadloop_cli.commands.replace",
     "leadloop_cli.commands.doctor",
+    "leadloop_cli.commands.smoke",
     "leadloop_cli.commands.routing",
     "leadloop_cli.commands.preflight",
 ]

@@ -1,0 +1,179 @@
+"""The smoke's parts: Meta calls, the page token, the removal payload, the audience probes, diagnosis."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+from leadloop.graph import GraphClient, GraphResponse
+from leadloop.graph.errors import GraphAuthError, GraphPermanentError
+from leadloop.graph.usage import GraphUsage
+from leadloop_cli.smoke.audiences import removal_form
+from leadloop_cli.smoke.diagnosis import Clues, explain
+from leadloop_cli.smoke.meta import ExistingTestLead, MetaSide, page_token_client
+from leadloop_cli.smoke.person import PersonRow
+from leadloop_cli.smoke.probes import QueueQuiet, is_member
+
+from .smoke_fakes import Clock
+
+H1, H2 = "a" * 64, "b" * 64
+
+
+@dataclass
+class FakeGraph:
+    """Answers by (method, path); an exception value is raised. Records the calls (no tokens here)."""
+
+    answers: dict[tuple[str, str], Any]
+    calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def _answer(self, method: str, path: str, data: Any) -> GraphResponse:
+        self.calls.append((method, path, dict(data or {})))
+        value = self.answers[(method, path)]
+        if isinstance(value, Exception):
+            raise value
+        return GraphResponse(200, value, GraphUsage.from_headers({}))
+
+    def post(self, path: str, data: Any = None, **_: Any) -> GraphResponse:
+        return self._answer("POST", path, data)
+
+    def get(self, path: str, params: Any = None, **_: Any) -> GraphResponse:
+        return self._answer("GET", path, params)
+
+    def delete(self, path: str, data: Any = None, **_: Any) -> GraphResponse:
+        return self._answer("DELETE", path, data)
+
+    def get_page(self, path: str, params: Any = None, **_: Any) -> Any:
+        from leadloop.graph.client import GraphPage
+
+        body = self.get(path, params).data
+        return GraphPage(body["data"], None, None, GraphUsage.from_headers({}))
+
+
+def meta(graph: FakeGraph, app_id: str | None = "900") -> MetaSide:
+    return MetaSide(page=lambda: cast(GraphClient, graph), app_id=app_id)
+
+
+def test_create_sends_the_answers_as_a_json_array_and_returns_the_id():
+    graph = FakeGraph({("POST", "205/test_leads"): {"id": "1001"}})
+    assert meta(graph).create("205", [{"name": "email", "values": ["x@example.com"]}]) == "1001"
+    [(_, _, data)] = graph.calls
+    assert json.loads(data["field_data"]) == [{"name": "email", "values": ["x@example.com"]}]
+
+
+def test_a_code_100_refusal_with_a_listed_test_lead_is_an_existing_test_lead():
+    refused = GraphPermanentError("(#100) This form already has a test lead", code=100)
+    graph = FakeGraph({("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": [{"id": "999"}]}})
+    with pytest.raises(ExistingTestLead) as caught:
+        meta(graph).create("205", [])
+    assert caught.value.lead_ids == ["999"]
+
+
+def test_a_code_100_refusal_without_a_test_lead_stays_metas_error():
+    refused = GraphPermanentError("(#100) Invalid parameter", code=100)
+    graph = FakeGraph({("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": []}})
+    with pytest.raises(GraphPermanentError):
+        meta(graph).create("205", [])
+
+
+def test_an_answer_without_an_id_is_an_error():
+    graph = FakeGraph({("POST", "205/test_leads"): {"success": True}})
+    with pytest.raises(GraphPermanentError, match="no lead id"):
+        meta(graph).create("205", [])
+
+
+@pytest.mark.parametrize(
+    ("apps", "installed"),
+    [
+        ([{"id": "900", "subscribed_fields": ["leadgen", "feed"]}], True),
+        ([{"id": "900", "subscribed_fields": ["feed"]}], False),
+        ([{"id": "777", "subscribed_fields": ["leadgen"]}], False),  # another app's install
+        ([], False),
+    ],
+)
+def test_page_installed_reads_our_apps_leadgen_install(apps, installed):
+    graph = FakeGraph({("GET", "104/subscribed_apps"): {"data": apps}})
+    assert meta(graph).page_installed("104") is installed
+
+
+def test_page_installed_is_unknown_when_meta_refuses():
+    graph = FakeGraph({("GET", "104/subscribed_apps"): GraphAuthError("no", code=200)})
+    assert meta(graph).page_installed("104") is None
+
+
+def test_the_page_token_comes_from_the_secret_or_from_meta():
+    made: list[str] = []
+
+    def make(token: str) -> GraphClient:
+        made.append(token)
+        return cast(GraphClient, FakeGraph({}))
+
+    shared = FakeGraph({("GET", "104"): {"id": "104", "access_token": "EAAB-from-meta"}})
+    page_token_client(cast(GraphClient, shared), "104", make, "EAAB-own")
+    assert made == ["EAAB-own"] and shared.calls == []
+    page_token_client(cast(GraphClient, shared), "104", make, None)
+    assert made[-1] == "EAAB-from-meta" and shared.calls[-1][2] == {"fields": "access_token"}
+    refusing = FakeGraph({("GET", "104"): GraphAuthError("no role", code=200)})
+    assert page_token_client(cast(GraphClient, refusing), "104", make, None) is cast(GraphClient, refusing)
+
+
+def test_the_removal_payload_carries_hashes_in_schema_order_and_page_ids_for_pageuid():
+    row = PersonRow(("EMAIL", "PHONE", "PAGEUID"), (H1, "", ""), ("104",))
+    payload = json.loads(removal_form(row)["payload"])
+    assert payload == {
+        "schema": ["EMAIL", "PHONE", "PAGEUID"],
+        "data": [[H1, "", ""]],
+        "is_raw": True,
+        "page_ids": ["104"],
+    }
+    assert "page_ids" not in json.loads(removal_form(PersonRow(("EMAIL",), (H1,)))["payload"])
+
+
+def test_membership_is_a_shared_identifying_cell():
+    row = PersonRow(("EMAIL", "FN"), (H1, H2))
+    assert is_member(["FN", "EMAIL"], [["x", H1]], row)
+    assert not is_member(["FN", "EMAIL"], [[H2, "c" * 64]], row)  # same first name is not the same person
+    assert not is_member(["PHONE"], [[H1]], row)
+
+
+@dataclass
+class FakeSqs:
+    depths: list[int]
+    asked: int = 0
+
+    def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+        depth = self.depths[min(self.asked, len(self.depths) - 1)]
+        self.asked += 1
+        return {"Attributes": {"ApproximateNumberOfMessages": str(depth), "ApproximateNumberOfMessagesDelayed": "0"}}
+
+
+def test_queue_quiet_needs_an_unbroken_quiet_period():
+    clock = Clock(0.0)
+    sqs = FakeSqs([0, 0, 3, 0, 0, 0, 0, 0])
+    quiet = QueueQuiet(sqs, "url", settle_seconds=3.0, poll_seconds=1.0, clock=clock, sleep=clock.sleep)
+    row = PersonRow(("EMAIL",), (H1,))
+    assert quiet.wait_added("238", row, deadline=100.0)
+    assert clock() == pytest.approx(6.0, abs=0.1)  # quiet from t=3 (after the busy poll) until t=6
+
+
+def test_queue_quiet_gives_up_at_the_deadline_and_cannot_confirm_members():
+    clock = Clock(0.0)
+    row = PersonRow(("EMAIL",), (H1,))
+    busy = QueueQuiet(FakeSqs([1]), "url", settle_seconds=3.0, clock=clock, sleep=clock.sleep)
+    assert not busy.wait_added("238", row, deadline=10.0)
+    assert busy.confirm_absent("238", row, deadline=20.0) is False
+    calm = QueueQuiet(FakeSqs([0]), "url", settle_seconds=1.0, clock=clock, sleep=clock.sleep)
+    assert calm.confirm_absent("238", row, deadline=100.0) is None  # quiet, yet members stay unreadable
+
+
+def test_diagnosis_quotes_codes_never_metas_message():
+    item = {"status": "PENDING", "notifications": 1, "last_error": "graph error code=4 http=400: secret text"}
+    line = explain(item, Clues(timeout=30, page_id="104", parked=0))
+    assert "(last error code=4)" in line and "secret text" not in line and "\n" not in line
+    assert "FetchRetryDLQ holds" not in line
+
+
+def test_diagnosis_of_a_forgotten_lead():
+    assert "tombstone" in explain({"status": "FORGOTTEN"}, Clues(timeout=30, page_id="104"))
