@@ -17,7 +17,7 @@ from leadloop_cli.stackclient import StackClient
 DEMO_PARAMETERS = {
     "FetchRetryBaseDelaySeconds": "1",
     "AudienceUploadWindowSeconds": "2",
-    "ReplacePollSeconds": "2",
+    "ReplacePollSeconds": "5",
     "ReplaceChunkRows": "10",
 }
 

@@ -80,7 +80,7 @@ class AudienceReplaceSettings(CommonSettings):
     replace_default_concurrency: int = Field(default=4, alias="REPLACE_DEFAULT_CONCURRENCY", ge=1, le=16)
     #: Rows per chunk: Meta's maximum per call; lower only to exercise many chunks in tests.
     replace_chunk_rows: int = Field(default=10_000, alias="REPLACE_CHUNK_ROWS", ge=1, le=10_000)
-    replace_poll_seconds: int = Field(default=60, alias="REPLACE_POLL_SECONDS", ge=1)
+    replace_poll_seconds: int = Field(default=60, alias="REPLACE_POLL_SECONDS", ge=5, le=900)
     #: How long to wait for a busy audience before giving up, and for Meta to finish processing.
     replace_busy_max_seconds: int = Field(default=6 * 3600, alias="REPLACE_BUSY_MAX_SECONDS", ge=1)
     replace_processing_max_seconds: int = Field(default=24 * 3600, alias="REPLACE_PROCESSING_MAX_SECONDS", ge=60)

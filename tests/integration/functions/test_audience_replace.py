@@ -101,7 +101,7 @@ def install_router(handler: Callable[[Any, Any], Any], calls: list[str]) -> None
 def rp(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Replace]:
     sim.add_ad_account(ACCOUNT_ID)
     sim.add_audience(AUDIENCE_ID, ACCOUNT_ID)
-    params = {"ReplaceChunkRows": str(CHUNK_ROWS), "ReplacePollSeconds": "1", "ReplaceConcurrency": "2"}
+    params = {"ReplaceChunkRows": str(CHUNK_ROWS), "ReplacePollSeconds": "5", "ReplaceConcurrency": "2"}
     with provisioned(sim, monkeypatch, parameters=params, moto_config=SFN_CONFIG) as env:
         replace = Replace(env, [])
         replace.use()

@@ -9,6 +9,7 @@ from typing import Any
 from leadloop.observability import logger
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInput
+from leadloop.replace.history import next_wait
 from leadloop.replace.meta import ensure_replaceable, read_audience
 from leadloop.replace.pack import PackProgress, pack_slice
 from leadloop.replace.request import CsvSource as CsvSpec
@@ -66,11 +67,12 @@ def check(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
     if ensure_replaceable(run["audience_id"], audience) or run["dry_run"]:
         state["check"] = {"attempts": attempts, "ready": True}
         return state
-    waited = attempts * deps.settings.replace_poll_seconds
+    waited = int(state["check"].get("waited", 0))
     if waited >= deps.settings.replace_busy_max_seconds:
         raise AudienceBusy(f"audience {run['audience_id']} still busy at Meta after {waited} s")
+    wait = next_wait(waited, deps.settings.replace_poll_seconds)
     logger.info("audience busy at Meta: waiting", extra={"audience_id": run["audience_id"], "attempts": attempts})
-    state["check"] = {"attempts": attempts + 1, "ready": False, "wait_seconds": deps.settings.replace_poll_seconds}
+    state["check"] = {"attempts": attempts + 1, "ready": False, "waited": waited + wait, "wait_seconds": wait}
     return state
 
 

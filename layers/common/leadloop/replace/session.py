@@ -21,6 +21,7 @@ from leadloop.observability import logger
 from leadloop.replace import chunkset
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import AudienceBusy, ReplaceFailed
+from leadloop.replace.history import next_wait
 from leadloop.replace.meta import (
     STATUS_REPLACE_FAILED,
     STATUS_REPLACING,
@@ -67,14 +68,13 @@ def send_first(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) 
         )
     except AudienceBusy:
         attempts = int(send.get("attempts", 0)) + 1
-        waited = attempts * deps.settings.replace_poll_seconds
-        if waited > deps.settings.replace_busy_max_seconds:
+        waited = int(send.get("waited", 0))
+        if waited >= deps.settings.replace_busy_max_seconds:
             raise
+        wait = next_wait(waited, deps.settings.replace_poll_seconds)
         logger.info("audience busy at Meta (1870145): batch 1 waits", extra={"attempts": attempts})
         deps.records.note_run(run["run_id"], {"first_attempt": 0})
-        send.update(
-            attempts=attempts, busy=True, done=False, restart=False, wait_seconds=deps.settings.replace_poll_seconds
-        )
+        send.update(attempts=attempts, waited=waited + wait, busy=True, done=False, restart=False, wait_seconds=wait)
         return state
     if sent.result is not BatchResult.SENT:
         raise ReplaceFailed(f"audience {run['audience_id']}: Meta refused batch 1 ({sent.result.value})")
@@ -255,7 +255,7 @@ def poll(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
         if now - int(waiting["since"]) > deps.settings.replace_processing_max_seconds:
             raise ReplaceFailed(f"audience {run['audience_id']}: still replacing after {now - int(waiting['since'])} s")
         deps.records.extend_lock(run["audience_id"], run["run_id"], until=_lock_until(state, deps))
-        waiting.update(wait_seconds=deps.settings.replace_poll_seconds)
+        waiting.update(wait_seconds=next_wait(now - int(waiting["since"]), deps.settings.replace_poll_seconds))
         return state
     waiting.update(done=True, status=audience.status)
     state["times"]["processed"] = now

@@ -1,7 +1,8 @@
 """The one entry point of AudienceReplaceFunction: ``{"task": NAME, "state": {...}}`` → new state.
 
 Each task returns the whole (small) state document; the state machine routes on its flags
-(``check.ready``, ``stage.done``, ``send.done`` …). Task names are the contract with the ASL.
+(``check.ready``, ``stage.done``, ``send.done`` …). Task names are the contract with the ASL. Every
+invocation is counted in ``run.steps`` so the execution's history stays bounded (:mod:`history`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from leadloop.replace import outcome, prepare, session
+from leadloop.replace import history, outcome, prepare, session
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput
 
@@ -35,4 +36,8 @@ TASKS: Mapping[str, Task] = {
 def run_task(event: Any, deps: ReplaceDeps, time_left: Callable[[], float]) -> dict[str, Any]:
     if not isinstance(event, dict) or event.get("task") not in TASKS or not isinstance(event.get("state"), dict):
         raise InvalidReplaceInput(f"a replace task needs {{'task': one of {sorted(TASKS)}, 'state': {{...}}}}")
-    return TASKS[event["task"]](event["state"], deps, time_left)
+    steps = history.count_step(event["task"], event["state"])
+    state = TASKS[event["task"]](event["state"], deps, time_left)
+    if isinstance(state.get("run"), dict):
+        state["run"]["steps"] = steps
+    return state
