@@ -1,4 +1,4 @@
-"""SQS adapter: send (batches of 10, every failure raised), forward verbatim, delay redelivery."""
+"""SQS adapter: send (batches of 10 within 256 KiB, every failure raised), forward verbatim, delay redelivery."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 MAX_DELAY_SECONDS = 900
 MAX_VISIBILITY_SECONDS = 43200
 _SEND_BATCH = 10
+#: SQS caps a SendMessageBatch request's messages (bodies and attributes) at 256 KiB in total.
+_SEND_BATCH_BYTES = 256 * 1024
 
 
 class QueueError(RuntimeError):
@@ -38,17 +40,17 @@ class MessageQueue:
             raise QueueError(f"{unsent} message(s) were not queued")
 
     def send_each(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
-        """Send in batches of 10; whether each message was accepted, in order (never raises)."""
+        """Send in batches of 10 (256 KiB at most); whether each message was accepted, in order (never raises)."""
         accepted = [False] * len(messages)
-        for start in range(0, len(messages), _SEND_BATCH):
-            chunk = messages[start : start + _SEND_BATCH]
+        for start, stop in _batches(messages):
+            chunk = messages[start:stop]
             entries = [
                 {
                     "Id": str(i),
                     "MessageBody": out.body,
                     "DelaySeconds": max(0, min(MAX_DELAY_SECONDS, int(out.delay_seconds))),
                     "MessageAttributes": {
-                        "reason": {"DataType": "String", "StringValue": out.reason[:250] or "-"},
+                        "reason": {"DataType": "String", "StringValue": _reason(out)},
                     },
                 }
                 for i, out in enumerate(chunk)
@@ -82,3 +84,27 @@ class MessageQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise QueueError(f"changing visibility failed: {type(exc).__name__}") from None
+
+
+def _reason(out: OutgoingMessage) -> str:
+    return out.reason[:250] or "-"
+
+
+def _size(out: OutgoingMessage) -> int:
+    """The bytes SQS counts for a message: body plus attribute name, type and value."""
+    return len(out.body.encode()) + len("reason") + len("String") + len(_reason(out).encode())
+
+
+def _batches(messages: Sequence[OutgoingMessage]) -> list[tuple[int, int]]:
+    """(start, stop) ranges of at most 10 messages and 256 KiB each (a larger message goes alone)."""
+    ranges: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for index, out in enumerate(messages):
+        grown = size + _size(out)
+        if index > start and (index - start == _SEND_BATCH or grown > _SEND_BATCH_BYTES):
+            ranges.append((start, index))
+            start, grown = index, _size(out)
+        size = grown
+    if start < len(messages):
+        ranges.append((start, len(messages)))
+    return ranges

@@ -12,6 +12,7 @@ from typing import Any
 from leadloop_cli.devstack import InvokeResult, LocalStack
 from leadloop_cli.devstack.events.dynamodb import StreamEventSource, StreamPoller
 from leadloop_cli.devstack.events.filters import compile_filter_criteria
+from leadloop_cli.devstack.events.payload import MAX_EVENT_BYTES, event_bytes
 from leadloop_cli.devstack.events.sqs import SqsEventSource, SqsPoller
 from tests.integration.devstack.devstack_support import calls, wait_for
 
@@ -175,6 +176,31 @@ def test_sqs_batch_size_window_and_filter(stack: LocalStack) -> None:
     )
 
 
+def test_sqs_batches_stop_before_lambdas_6_mb_payload(stack: LocalStack) -> None:
+    url, arn = _queue(stack, visibility=60)
+    sqs = stack.client("sqs")
+    for n in range(30):  # 30 messages of ~240 KB: about 7 MB of bodies, more once escaped in the event
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n, "cells": ['"q"' + "h" * 200] * 1150}))
+    events: list[Any] = []
+
+    def invoke(event: Any) -> InvokeResult:
+        events.append(event)
+        return ok()
+
+    poller = _sqs_poller(stack, url, arn, invoke, batch_size=10_000, batching_window=1.0)
+    delivered = 0
+    while delivered < 30:
+        delivered += poller.poll_once()
+    assert len(events) >= 2
+    assert all(event_bytes(e["Records"]) <= MAX_EVENT_BYTES for e in events)
+    assert sorted(json.loads(r["body"])["n"] for e in events for r in e["Records"]) == list(range(30))
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == (
+        "0",
+        "0",
+    )
+
+
 # ---------------------------------------------------------------------------- DynamoDB streams
 
 
@@ -324,3 +350,21 @@ def test_stream_end_to_end_through_the_template_wiring(stack: LocalStack) -> Non
     recorded = [c["id"] for c in calls(stack, "stream")]
     assert "filtered" not in recorded and "poison" not in recorded
     assert recorded.count("good-1") == 1
+
+
+def test_stream_batches_stop_before_lambdas_6_mb_payload(stack: LocalStack) -> None:
+    table, arn = _stream_table(stack)
+    for n in range(20):  # 20 items of ~380 KB: 7.6 MB of stream records, so two batches
+        _put(stack, table, f"big-{n:02d}", blob={"S": "b" * 380_000})
+    events: list[Any] = []
+
+    def invoke(event: Any) -> InvokeResult:
+        events.append(event)
+        return ok()
+
+    poller = _stream_poller(stack, arn, invoke, batch_size=100)
+    assert poller.poll_once(flush=True) == 20
+    assert [len(e["Records"]) for e in events] == [16, 4]
+    assert all(event_bytes(e["Records"]) <= MAX_EVENT_BYTES for e in events)
+    assert event_bytes([*events[0]["Records"], events[1]["Records"][0]]) > MAX_EVENT_BYTES
+    assert [i for e in events for i in _ids(e)] == [f"big-{n:02d}" for n in range(20)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.uploader import wiring as uploader_wiring
 
 from .conftest import AUDIENCE_ID, REGION, Env, FakeContext, sim_json, sqs_event
@@ -101,6 +102,16 @@ def test_queued_rows_become_members_in_one_call_and_removes_remove(up: Env):
     assert run(up, receive(up)) == set()
     assert [tuple(m) for m in members(up)] == [tuple(r) for r in rows("bob")]
     assert dlq(up) == []
+
+
+def test_packed_v2_messages_and_queued_v1_ones_become_members_in_one_call(up: Env):
+    packed = AudienceRowsMessage(
+        audience_id=AUDIENCE_ID, op="add", schema_keys=SCHEMA, rows=rows("cy", "di", "ed"), lead_ids=["1", "2", "3"]
+    ).body()
+    enqueue(up, packed, body(rs=rows("ann")))
+    assert run(up, receive(up)) == set()
+    assert sorted(map(tuple, members(up))) == sorted(map(tuple, rows("ann", "cy", "di", "ed")))
+    assert [c.get("rows") for c in users_calls(up)] == [4]
 
 
 def test_a_permanent_error_parks_the_message_with_audience_code_and_message(up: Env):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from leadloop.hasher.messages import AudienceRowsMessage
+
 from .conftest import AUDIENCE_ID, FORM_ID, PAGE_ID, Env, FakeContext, api_event, sign, stream_event, webhook_body
 
 
@@ -42,8 +44,8 @@ def capture(env: Env, answers=ANSWERS) -> str:
     return lead_id
 
 
-def audience_messages(env: Env) -> list[dict]:
-    return [json.loads(m["Body"]) for m in env.messages("AudienceQueue", wait_delayed=0)]
+def audience_messages(env: Env) -> list[AudienceRowsMessage]:
+    return [AudienceRowsMessage.from_body(m["Body"]) for m in env.messages("AudienceQueue", wait_delayed=0)]
 
 
 def test_a_fetched_lead_becomes_one_hashed_add_row_per_audience(env: Env):
@@ -52,13 +54,8 @@ def test_a_fetched_lead_becomes_one_hashed_add_row_per_audience(env: Env):
     answer = hasher.handler(stream_event(env), FakeContext())
     assert answer == {"batchItemFailures": []}
     [message] = audience_messages(env)
-    assert (message["audience_id"], message["op"], message["lead_id"], message["form_id"]) == (
-        AUDIENCE_ID,
-        "add",
-        lead_id,
-        FORM_ID,
-    )
-    row = dict(zip(message["schema"], message["rows"][0], strict=True))
+    assert (message.audience_id, message.op, message.lead_ids) == (AUDIENCE_ID, "add", [lead_id])
+    row = dict(zip(message.schema_keys, message.rows[0], strict=True))
     # Independent computation of Meta's normalized forms
     assert row["EMAIL"] == sha("mary.major@example.com")
     assert row["FN"] == sha("mary") and row["LN"] == sha("major")
@@ -67,7 +64,9 @@ def test_a_fetched_lead_becomes_one_hashed_add_row_per_audience(env: Env):
     assert row["ZIP"] == "" and row["GEN"] == ""
     assert row["PHONE"] in {sha("15559876543"), ""}
     body = env.messages("AudienceQueue", wait_delayed=0)[0]["Body"]
-    assert not [v for v in RAW_VALUES if v.lower() in body.lower()]
+    # neither the body nor its unpacked rows hold a raw answer
+    text = body + json.dumps(AudienceRowsMessage.from_body(body).rows)
+    assert not [v for v in RAW_VALUES if v.lower() in text.lower()]
 
 
 def test_stubs_counters_and_redelivered_notifications_send_nothing_more(env: Env):
@@ -95,8 +94,8 @@ def test_a_user_delete_removes_and_a_ttl_expiry_does_not(env: Env):
     hasher = env.use_function("LeadHasherFunction")
     hasher.handler({"Records": [remove, ttl_remove]}, FakeContext())
     [message] = audience_messages(env)
-    assert message["op"] == "remove" and message["lead_id"] == lead_id
-    assert message["rows"][0][message["schema"].index("EMAIL")] == sha("mary.major@example.com")
+    assert message.op == "remove" and message.lead_ids == [lead_id]
+    assert message.rows[0][message.schema_keys.index("EMAIL")] == sha("mary.major@example.com")
 
 
 def test_an_unrouted_form_sends_nothing_and_succeeds(env: Env):
@@ -143,7 +142,7 @@ def test_a_forgotten_lead_sends_removes_and_never_comes_back(env: Env):
     assert tomb["status"] == "FORGOTTEN" and "field_data" not in tomb
     # And the hasher turns the forgetting into a remove row from the old image
     env.use_function("LeadHasherFunction").handler(stream_event(env), FakeContext())
-    ops = [(m["op"], m["lead_id"]) for m in audience_messages(env)]
+    ops = [(m.op, lead) for m in audience_messages(env) for lead in m.lead_ids]
     assert ("remove", lead_id) in ops
     # And neither a redelivered webhook nor a backfill brings the answers back
     fetch = env.use_function("LeadFetchFunction")

@@ -96,8 +96,8 @@ def test_a_forgotten_lead_is_removed_from_its_old_image():
     assert change is not None and change.op == "remove" and change.image is fetched
 
 
-def test_messages_carry_the_routed_account_and_pageuid_pages():
-    from leadloop.hasher.service import LeadChange, messages_for
+def test_rows_carry_the_routed_account_and_pageuid_pages():
+    from leadloop.hasher.service import LeadChange, rows_for
     from leadloop.routing import FormRoute
 
     image = {"leadgen_id": "5", "form_id": "9", "field_data": answers(email="a@b.co", page_scoped_id="4242")}
@@ -111,26 +111,26 @@ def test_messages_carry_the_routed_account_and_pageuid_pages():
             "field_map": {"page_scoped_id": "PAGEUID"},
         }
     )
-    [msg] = messages_for(LeadChange("add", image), route)
-    assert (msg.account_id, msg.page_ids, msg.rows[0][1]) == ("9001", ["77"], "4242")
+    [row] = rows_for(LeadChange("add", image), route)
+    assert (row.key.account_id, row.key.page_ids, row.cells[1], row.lead_id) == ("9001", ("77",), "4242", "5")
     plain = route.model_copy(update={"schema_keys": ["EMAIL"], "account_id": None})
-    [msg] = messages_for(LeadChange("add", image), plain)
-    assert (msg.account_id, msg.page_ids) == (None, None)
+    [row] = rows_for(LeadChange("add", image), plain)
+    assert (row.key.account_id, row.key.page_ids) == (None, ())
     with pytest.raises(ValidationError):
         FormRoute.model_validate({"form_id": "9", "page_id": "77", "account_id": "9001x"})
 
 
 def test_refused_cells_are_counted_by_key_for_the_batch_and_reset():
     from leadloop.hasher.reporting import emit_rejected
-    from leadloop.hasher.service import LeadChange, messages_for
+    from leadloop.hasher.service import LeadChange, rows_for
     from leadloop.routing import FormRoute
 
     route = FormRoute.model_validate({"form_id": "9", "page_id": "77", "audience_ids": ["111"]})
     emit_rejected()  # start from a clean batch
     for n in range(3):
         image = {"leadgen_id": str(n), "form_id": "9", "field_data": answers(email=f"p{n}@b.co", phone_number="12")}
-        messages_for(LeadChange("add", image), route)
+        rows_for(LeadChange("add", image), route)
     image = {"leadgen_id": "9", "form_id": "9", "field_data": answers(email="not-an-email", phone_number="x")}
-    messages_for(LeadChange("add", image), route)
+    rows_for(LeadChange("add", image), route)
     assert emit_rejected() == {"PHONE": 4, "EMAIL": 1}
     assert emit_rejected() == {}

@@ -1,7 +1,8 @@
 """``DynamoDB`` events: a stream poller with Lambda's semantics.
 
 Per shard, in order: records not matching ``FilterCriteria`` are dropped; batches of up to
-``BatchSize`` (within ``MaximumBatchingWindowInSeconds``) are invoked; the checkpoint moves past a batch
+``BatchSize`` (within ``MaximumBatchingWindowInSeconds``, and ending before the event would pass
+Lambda's 6 MB invoke payload, see ``payload``) are invoked; the checkpoint moves past a batch
 only when it succeeded. With ``ReportBatchItemFailures`` the checkpoint moves to the first reported
 sequence number and the rest is retried; on a function error ``BisectBatchOnFunctionError`` splits the
 batch (without spending a retry). After ``MaximumRetryAttempts`` retries the batch is described to
@@ -15,7 +16,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
 from .loop import BackgroundLoop
+from .payload import MAX_EVENT_BYTES, EventBudget, record_bytes
 
 __all__ = ["StreamEventSource", "StreamPoller", "stream_record"]
 
@@ -78,6 +80,8 @@ class _Shard:
     iterator: str | None
     buffer: list[dict[str, Any]]
     first_buffered_at: float | None = None
+    #: Each buffered record's size in the invoke payload (parallel to ``buffer``).
+    sizes: list[int] = field(default_factory=list)
 
 
 class StreamPoller(BackgroundLoop):
@@ -150,6 +154,16 @@ class StreamPoller(BackgroundLoop):
             if not shard.buffer:
                 shard.first_buffered_at = time.monotonic()
             shard.buffer.append(record)
+            shard.sizes.append(record_bytes(record))
+
+    def _batch_length(self, shard: _Shard) -> int:
+        """How many buffered records the next batch takes: BatchSize at most, within 6 MB."""
+        budget = EventBudget(MAX_EVENT_BYTES)
+        for size in shard.sizes[: self.source.batch_size]:
+            if not budget.fits(size):
+                break
+            budget.add(size)
+        return budget.count
 
     def poll_once(self, *, flush: bool = False) -> int:
         """Read every shard once and deliver ready batches; returns records delivered.
@@ -160,13 +174,16 @@ class StreamPoller(BackgroundLoop):
         for shard in self._shards.values():
             self._fill(shard)
             while shard.buffer and not self._stop.is_set():
-                full = len(shard.buffer) >= self.source.batch_size
+                length = self._batch_length(shard)
+                # full: BatchSize reached, or the next record would pass the payload limit
+                full = length >= self.source.batch_size or length < len(shard.buffer)
                 waited = time.monotonic() - (shard.first_buffered_at or 0.0)
                 if not (flush or full or waited >= self.source.batching_window):
                     break
-                batch = shard.buffer[: self.source.batch_size]
+                batch = shard.buffer[:length]
                 self._process(shard, batch)
-                shard.buffer = shard.buffer[len(batch) :]
+                shard.buffer = shard.buffer[length:]
+                shard.sizes = shard.sizes[length:]
                 shard.first_buffered_at = time.monotonic() if shard.buffer else None
                 delivered += len(batch)
         return delivered

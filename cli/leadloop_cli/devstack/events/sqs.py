@@ -2,7 +2,9 @@
 
 moto's own mapping delivers one message per invoke, synchronously inside SendMessage, and ignores
 ``batchItemFailures``. This poller does what Lambda does: gathers up to ``BatchSize`` messages (10 per
-ReceiveMessage) within ``MaximumBatchingWindowInSeconds`` and 6 MB, drops (deletes) messages that do
+ReceiveMessage) within ``MaximumBatchingWindowInSeconds``, stops before the event would pass Lambda's
+6 MB invoke payload (``payload``: the records as the function receives them, measured) and keeps
+the messages received beyond it, in flight, for the next batch; drops (deletes) messages that do
 not match ``FilterCriteria``, invokes with real-shaped records, then deletes the successes: all of them,
 all but the reported ``batchItemFailures``, or none on a function error (they come back after the
 visibility timeout, and moto moves them to the DLQ per the queue's RedrivePolicy).
@@ -21,10 +23,9 @@ from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
 from .loop import BackgroundLoop
+from .payload import MAX_EVENT_BYTES, EventBudget, record_bytes
 
 __all__ = ["MAX_EVENT_BYTES", "SqsEventSource", "SqsPoller", "sqs_record"]
-
-MAX_EVENT_BYTES = 6 * 1024 * 1024
 _RECORD_ATTRIBUTES = (
     "ApproximateReceiveCount",
     "SentTimestamp",
@@ -120,6 +121,7 @@ class SqsPoller(BackgroundLoop):
         self._sink = sink
         super().__init__()
         self.batches = 0
+        self._carry: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def _thread_names(self) -> list[str]:
@@ -152,18 +154,36 @@ class SqsPoller(BackgroundLoop):
     def gather(
         self, carry: list[dict[str, Any]], wait_seconds: int = 1
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """One batch (up to BatchSize, within the batching window and 6 MB) and what is left over."""
+        """One batch and the messages left over for the next one.
+
+        The batch ends at ``BatchSize`` messages, when the batching window closes, or before the
+        event would pass 6 MB, as Lambda's does; ``carry`` (left over last time) comes first.
+        """
         source = self.source
-        batch = list(carry)
+        batch: list[dict[str, Any]] = []
+        over: list[dict[str, Any]] = []
+        budget = EventBudget(MAX_EVENT_BYTES)
+
+        def take(messages: list[dict[str, Any]]) -> None:
+            for index, message in enumerate(messages):
+                size = self._payload_bytes(message)
+                if over or len(batch) >= source.batch_size or (size is not None and not budget.fits(size)):
+                    over.extend(messages[index:])
+                    return
+                if size is not None:
+                    budget.add(size)
+                batch.append(message)
+
+        take(carry)
         deadline = time.monotonic() + source.batching_window if batch else None
-        while not self._stop.is_set() and len(batch) < source.batch_size:
+        while not over and not self._stop.is_set() and len(batch) < source.batch_size:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             remaining = (deadline - time.monotonic()) if deadline is not None else float(wait_seconds)
             wait = 0 if batch and remaining < 1 else min(wait_seconds, max(0, int(remaining)))
             messages = self._receive(min(10, source.batch_size - len(batch)), wait)
             if messages:
-                batch.extend(messages)
+                take(messages)
                 if deadline is None:
                     deadline = time.monotonic() + source.batching_window
             elif not batch:
@@ -172,20 +192,24 @@ class SqsPoller(BackgroundLoop):
                 self._stop.wait(min(0.05, max(0.0, remaining)))
             if source.batching_window <= 0 and batch:
                 break
-        size = 0
-        for index, message in enumerate(batch):
-            size += len(json.dumps(message, default=str))
-            if size > MAX_EVENT_BYTES and index > 0:
-                return batch[:index], batch[index:]
-        return batch, []
+        return batch, over
+
+    def _payload_bytes(self, message: dict[str, Any]) -> int | None:
+        """What the message adds to the invoke payload (None when FilterCriteria drop it)."""
+        record = sqs_record(message, self.source.queue_arn, self._region)
+        if self.source.filter is not None and not self.source.filter(_filter_view(record)):
+            return None
+        return record_bytes(record)
 
     def poll_once(self, wait_seconds: int = 1) -> int:
-        """Gather one batch and deliver it (tests drive the poller with this); returns messages seen."""
-        messages, carry = self.gather([], wait_seconds)
-        for batch in (messages, carry):
-            if batch:
-                self.deliver(batch)
-        return len(messages) + len(carry)
+        """Gather one batch and deliver it (tests drive the poller with this); returns its size.
+
+        Messages received beyond the batch's limits stay in flight and open the next call's batch.
+        """
+        batch, self._carry = self.gather(self._carry, wait_seconds)
+        if batch:
+            self.deliver(batch)
+        return len(batch)
 
     def deliver(self, messages: list[dict[str, Any]]) -> None:
         source = self.source

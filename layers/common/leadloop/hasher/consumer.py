@@ -1,8 +1,8 @@
 """LeadsTable stream consumer: Powertools batch processing with partial failures.
 
-The whole batch is hashed first and its messages sent together (10 per SQS call instead of one
-call per lead); then each record is settled through ``BatchProcessor``: a record whose change
-could not be read or whose message was not accepted is reported by sequence number, so Lambda
+The whole batch is hashed first and its rows packed into few messages per audience, sent
+together; then each record is settled through ``BatchProcessor``: a record whose change could not
+be read, or whose rows rode in a message SQS refused, is reported by sequence number, so Lambda
 retries from it (with bisection in the template) and, after the retry limit, sends the batch's
 coordinates to the on-failure destination for replay.
 """
@@ -14,9 +14,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.packing import AudienceRow
 from leadloop.hasher.reporting import emit_rejected
-from leadloop.hasher.service import HasherDeps, classify, messages_for_change, send_all
+from leadloop.hasher.service import HasherDeps, classify, rows_for_change, send_all
 from leadloop.observability import logger
 
 
@@ -26,7 +26,7 @@ class NotQueued(Exception):
 
 def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, Any]:
     routing = deps.routing()
-    pending: list[tuple[str, AudienceRowsMessage]] = []
+    pending: list[tuple[str, AudienceRow]] = []
     failed: set[str] = set()
     for raw in event.get("Records", []):
         record = DynamoDBRecord(raw)
@@ -40,7 +40,7 @@ def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, 
                 record.user_identity,
             )
             if change is not None:
-                pending += [(sequence, m) for m in messages_for_change(change, routing)]
+                pending += [(sequence, row) for row in rows_for_change(change, routing)]
         except Exception:
             logger.exception("a stream record could not be hashed", extra={"sequence_number": sequence})
             failed.add(sequence)

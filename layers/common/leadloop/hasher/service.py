@@ -9,9 +9,11 @@ Which changes count:
 Everything else (stubs, counters, retries) is skipped; the template's filter drops most of it
 before the function runs.
 
-One message per (lead, audience), holding only hashed cells (validated), the audience id, the
-operation, the schema and the lead id. Stream redelivery may repeat a message: adding or removing
-the same hashed row twice leaves a Meta audience unchanged, and the uploader folds duplicates.
+Each change gives one row per audience its form feeds, holding only hashed cells (validated per
+lead, so one bad lead fails only its own record). ``send_all`` packs the batch's rows into few
+messages (``packing``) and reports the records whose rows did not reach the queue. Stream
+redelivery may repeat rows: adding or removing the same hashed row twice leaves a Meta audience
+unchanged, and the uploader folds duplicates.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any, Literal
 
 from leadloop.audience import HashedRow, hash_row, normalize
 from leadloop.hasher.mapping import lead_record
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.messages import check_rows, is_id
+from leadloop.hasher.packing import AudienceRow, GroupKey, pack
 from leadloop.hasher.reporting import count_rejected
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MessageQueue, OutgoingMessage
@@ -121,8 +124,8 @@ def identifies(schema: Sequence[str], cells: Sequence[str]) -> bool:
     return any(cell for key, cell in zip(schema, cells, strict=True) if key not in LDU_KEYS)
 
 
-def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessage]:
-    """The rows this change sends to each audience the form feeds (none without identifiers)."""
+def rows_for(change: LeadChange, route: FormRoute) -> list[AudienceRow]:
+    """The row this change sends to each audience the form feeds (none without identifiers)."""
     schema = route_schema(route)
     hashed = lead_row(change.image.get("field_data"), route)
     if hashed.rejected:
@@ -135,39 +138,41 @@ def messages_for(change: LeadChange, route: FormRoute) -> list[AudienceRowsMessa
     if not identifies(schema, hashed.cells):
         metrics.add_metric(name="LeadWithoutIdentifiers", unit=MetricUnit.Count, value=1)
         return []
+    page_ids = (route.page_id,) if "PAGEUID" in schema else ()
+    check_rows(schema, [hashed.cells], page_ids)
+    if not is_id(change.lead_id):
+        raise ValueError("the lead has no leadgen_id")
     return [
-        AudienceRowsMessage.model_validate(
-            {
-                "audience_id": audience_id,
-                "op": change.op,
-                "schema": schema,
-                "rows": [hashed.cells],
-                "lead_id": change.lead_id,
-                "form_id": change.form_id,
-                "account_id": route.account_id,
-                "page_ids": [route.page_id] if "PAGEUID" in schema else None,
-            }
+        AudienceRow(
+            GroupKey(audience_id, change.op, tuple(schema), page_ids, route.account_id),
+            change.lead_id,
+            tuple(hashed.cells),
         )
         for audience_id in route.audience_ids
     ]
 
 
-def messages_for_change(change: LeadChange, routing: Routing) -> list[AudienceRowsMessage]:
-    """The messages one change produces (none when its form feeds no audience)."""
+def rows_for_change(change: LeadChange, routing: Routing) -> list[AudienceRow]:
+    """The rows one change produces (none when its form feeds no audience)."""
     route = routing.form(change.form_id or "")
     if route is None or not route.audience_ids:
         metrics.add_metric(name="LeadNotRouted", unit=MetricUnit.Count, value=1)
         return []
-    return messages_for(change, route)
+    return rows_for(change, route)
 
 
-def send_all(messages: list[tuple[str, AudienceRowsMessage]], deps: HasherDeps) -> set[str]:
-    """Queue every (record id, message) pair in batches; returns the record ids with a message left unsent."""
-    outgoing = [OutgoingMessage(body=m.body(), reason=f"{m.op} lead {m.lead_id}") for _, m in messages]
-    accepted = deps.audience_queue.send_each(outgoing)
+def send_all(rows: Sequence[tuple[str, AudienceRow]], deps: HasherDeps) -> set[str]:
+    """Pack and queue every (record id, row) pair; returns the record ids with a row left unsent."""
+    result = pack(rows)
+    accepted = deps.audience_queue.send_each([OutgoingMessage(body=p.body, reason=p.reason) for p in result.packed])
     for op in ("add", "remove"):
-        sent = sum(1 for ok, (_, m) in zip(accepted, messages, strict=True) if ok and m.op == op)
+        sent = sum(
+            len(p.message.rows) for ok, p in zip(accepted, result.packed, strict=True) if ok and p.message.op == op
+        )
         if sent:
             name = "AudienceRowsQueuedAdd" if op == "add" else "AudienceRowsQueuedRemove"
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=sent)
-    return {record_id for ok, (record_id, _) in zip(accepted, messages, strict=True) if not ok}
+    refused = [p for ok, p in zip(accepted, result.packed, strict=True) if not ok]
+    if refused:
+        logger.warning("audience messages refused by SQS", extra={"messages": len(refused)})
+    return set(result.unpackable).union(*(p.sources for p in refused))

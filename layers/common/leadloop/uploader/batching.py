@@ -101,6 +101,11 @@ def well_formed(message: AudienceRowsMessage) -> bool:
     return bool(message.rows) and all(len(row) == width for row in message.rows)
 
 
+def group_key(msg: AudienceRowsMessage) -> GroupKey:
+    """What rows must share to travel in one call."""
+    return GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys), tuple(msg.page_ids or ()), msg.account_id or "")
+
+
 def plan_calls(
     received: Sequence[Received],
     *,
@@ -110,10 +115,8 @@ def plan_calls(
     """The calls that upload every row of ``received`` (which must be well formed)."""
     groups: dict[GroupKey, _Group] = {}
     for item in received:
-        msg = item.message
-        key = GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys), tuple(msg.page_ids or ()), msg.account_id or "")
-        group = groups.setdefault(key, _Group())
-        for row in msg.rows:
+        group = groups.setdefault(group_key(item.message), _Group())
+        for row in item.message.rows:
             group.rows.setdefault(tuple(row), set()).add(item.message_id)
     make_id = new_session_id or random_session_id
     calls: list[Call] = []

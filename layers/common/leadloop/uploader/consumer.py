@@ -3,7 +3,8 @@
 All readable messages are uploaded together (that is what makes calls of up to 10,000 rows), then
 each record is reported failed or done through ``BatchProcessor``. A message that does not parse,
 or whose rows do not fit its schema, goes to AudienceDLQ verbatim with the reason and is
-acknowledged: bad input never fails the whole batch.
+acknowledged: bad input never fails the whole batch. Both wire versions are read (packed v2 rows
+from the current hasher, one-lead v1 messages still queued from before).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.hasher.messages import AudienceRowsMessage, MessageError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import QueueError
 from leadloop.uploader.batching import Received, well_formed
 from leadloop.uploader.service import UploaderDeps, upload
+from leadloop.uploader.tails import was_cut
 
 
 class UploadLater(Exception):
@@ -49,7 +51,7 @@ def consume(
 
     clock = time_left or (lambda: context.get_remaining_time_in_millis() / 1000.0)
     readable = {r.message_id for r in received}
-    failed = upload(received, deps, time_left=clock) if received else set()
+    failed = upload(received, deps, time_left=clock, cut=was_cut(event)) if received else set()
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed or record.message_id not in readable | unreadable:
@@ -62,11 +64,13 @@ def consume(
 
 
 def _problem(body: str) -> AudienceRowsMessage | str:
-    """The parsed message, or why it cannot be uploaded (counts only: no cell values)."""
+    """The parsed message (v2 or v1), or why it cannot be uploaded (counts only: no cell values)."""
     try:
-        message = AudienceRowsMessage.model_validate_json(body)
+        message = AudienceRowsMessage.from_body(body)
     except ValidationError as exc:
         return f"unreadable audience message ({exc.error_count()} validation error(s))"
+    except MessageError as exc:
+        return f"unreadable audience message ({exc})"
     if not well_formed(message):
         return f"audience {message.audience_id}: a row's cell count differs from the schema"
     return message

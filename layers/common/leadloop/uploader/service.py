@@ -22,6 +22,7 @@ from leadloop.uploader.batching import MAX_ROWS_PER_CALL, Call, Received, plan_c
 from leadloop.uploader.locks import LockReadError
 from leadloop.uploader.outcomes import SENT, Kind, Outcome, Policy
 from leadloop.uploader.reporting import AudienceCounts, emit_counts
+from leadloop.uploader.tails import hold_back_tails
 
 #: How long a locked audience's messages wait before the lock is checked again.
 LOCK_RECHECK_SECONDS = 300
@@ -67,10 +68,18 @@ class UploaderDeps:
     clock: Callable[[], float] = time.time
 
 
-def upload(received: Sequence[Received], deps: UploaderDeps, *, time_left: Callable[[], float]) -> set[str]:
-    """Upload a batch's readable messages; returns the ids to report as failures."""
+def upload(
+    received: Sequence[Received], deps: UploaderDeps, *, time_left: Callable[[], float], cut: bool = False
+) -> set[str]:
+    """Upload a batch's readable messages; returns the ids to report as failures.
+
+    ``cut``: Lambda ended the batch at its payload limit, so more rows wait on the queue and
+    partial tail calls are left for the next batch (``tails``).
+    """
     fates: dict[str, Outcome] = {}
     free = _defer_locked(received, deps, fates)
+    if cut:
+        free = _hold_back_tails(free, deps, fates)
     counts = _send(plan_calls(free, max_rows=deps.max_rows), deps, fates, time_left)
     emit_counts(counts)
     return _settle(received, fates, deps)
@@ -97,6 +106,19 @@ def _defer_locked(received: Sequence[Received], deps: UploaderDeps, fates: dict[
         metrics.add_metric(name="AudienceUploadDeferred", unit=MetricUnit.Count, value=len(received) - len(free))
         logger.info("replace in progress: uploads deferred", extra={"audience_ids": sorted(held)})
     return free
+
+
+def _hold_back_tails(free: list[Received], deps: UploaderDeps, fates: dict[str, Outcome]) -> list[Received]:
+    send, wait = hold_back_tails(free, deps.max_rows)
+    for r in wait:
+        fates[r.message_id] = Outcome(Kind.KEEP, 0, "rows wait to fill a later call")
+    if wait:
+        rows = sum(len(r.message.rows) for r in wait)
+        metrics.add_metric(name="AudienceRowsHeldForFullCall", unit=MetricUnit.Count, value=rows)
+        logger.info(
+            "batch cut at the payload limit: tail rows join the next batch", extra={"messages": len(wait), "rows": rows}
+        )
+    return send
 
 
 def _send(
