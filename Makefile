@@ -7,7 +7,7 @@
 #   make lint       ruff, ruff format --check, mypy, then `make validate` and checkov on the template
 #   make validate   template-only checks: sam validate --lint, cfn-lint, asl-validator
 #   make build      sam build (arm64, no container) into .aws-sam/build
-#   make deploy     build, then sam deploy with samconfig.toml   [STAGE=dev|prod] [GUIDED=1]
+#   make deploy     leadloop preflight, build, then sam deploy with samconfig.toml   [STAGE=dev|prod] [GUIDED=1]
 #   make bench      every bench/*.py script
 #
 # Every target works from a fresh clone: the ones that need a tool set it up first.
@@ -223,13 +223,28 @@ build: $(SAM_STAMP)
 
 # Real AWS, with your own credentials/profile/region and samconfig.toml's section for STAGE
 # (dev: stack leadloop-dev; prod: leadloop-prod, changeset confirmed by hand). GUIDED=1 asks first.
-deploy: $(SAM_STAMP)
+# `leadloop preflight` (read-only) runs first and stops the deploy on a blocker. A CloudFormation
+# update or rollback that touches RoutingParameter's properties rewrites its value, so the live
+# routing is saved before `sam deploy` and put back after it (also after a failed deploy) if it changed.
+ROUTING_BACKUP = .aws-sam/routing-backup-$(STAGE).json
+# --stack-name/--region/--profile from samconfig.toml's section, as `sam deploy --config-env` uses them.
+DEPLOY_TARGET = $(shell $(VENV)/bin/python -m leadloop_cli.preflight.samtarget $(SAM_CONFIG_ENV))
+
+deploy: $(SAM_STAMP) $(VENV_STAMP)
 	$(need-py313)
 	@case "$(STAGE)" in dev|prod) ;; *) echo "error: STAGE must be dev or prod" >&2; exit 1;; esac
+	$(VENV)/bin/leadloop preflight --config-env $(SAM_CONFIG_ENV)
 	$(SAM_PATH) $(SAM_VENV)/bin/sam build --config-env $(SAM_CONFIG_ENV)
 	$(trim-layer)
 	@$(SAM_VENV)/bin/python -c "$$CHECK_ARM64" $(BUILD_DIR)
-	$(SAM_VENV)/bin/sam deploy --config-env $(SAM_CONFIG_ENV) $(if $(GUIDED),--guided)
+	$(VENV)/bin/leadloop routing backup $(ROUTING_BACKUP) $(DEPLOY_TARGET)
+	@rc=0; \
+	echo "+ $(SAM_VENV)/bin/sam deploy --config-env $(SAM_CONFIG_ENV) $(if $(GUIDED),--guided)"; \
+	$(SAM_VENV)/bin/sam deploy --config-env $(SAM_CONFIG_ENV) $(if $(GUIDED),--guided) || rc=$$?; \
+	echo "+ $(VENV)/bin/leadloop routing restore $(ROUTING_BACKUP) $(DEPLOY_TARGET)"; \
+	$(VENV)/bin/leadloop routing restore $(ROUTING_BACKUP) $(DEPLOY_TARGET) || { rc=1; \
+	  echo "error: put the routing back with: $(VENV)/bin/leadloop routing restore $(ROUTING_BACKUP) $(DEPLOY_TARGET)" >&2; }; \
+	exit $$rc
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
