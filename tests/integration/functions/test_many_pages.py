@@ -114,3 +114,54 @@ def test_health_checks_each_page_and_names_only_the_broken_one(two_pages: Env):
         ("token", f"page {PAGE_B}"),
     ]
     assert TOKEN_B not in json.dumps(broken)
+
+
+# ---------------------------------------------------------------- one Page slow: the deadline holds
+def _slow_first_read(env: Env, latency_ms: int) -> None:
+    import requests
+
+    fault = {"method": "POST", "path": r"^/v\d+\.\d+/?$", "latency_ms": latency_ms, "times": 1}
+    assert requests.post(f"{env.sim.base_url}/_sim/faults", json=fault, timeout=5).status_code == 200
+
+
+def _reads_for(env: Env, lead: str) -> int:
+    return sum(lead in json.dumps(c) for c in env.sim.calls())
+
+
+def test_a_slow_page_spends_the_webhook_budget_and_the_next_page_is_queued_unread(two_pages: Env):
+    lead_a = two_pages.sim.create_lead(PAGE_ID, FORM_ID, answers(3))
+    lead_b = two_pages.sim.create_lead(PAGE_B, FORM_B, answers(4))
+    _slow_first_read(two_pages, 2500)
+    fn = two_pages.use_function("LeadFetchFunction", WEBHOOK_RESPONSE_BUDGET_SECONDS="1")
+    body = two_page_body(lead_a, lead_b)
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+    assert fn.handler(api_event("POST", body=body, headers=headers), FakeContext())["statusCode"] == 200
+
+    queued = {json.loads(m["Body"])["leadgen_id"]: json.loads(m["Body"]) for m in two_pages.messages("FetchRetryQueue")}
+    assert set(queued) == {lead_a, lead_b}
+    assert queued[lead_b]["reason"] == "webhook time budget spent"
+    assert _reads_for(two_pages, lead_b) == 0  # never read after the budget was spent
+
+
+def test_the_retry_consumer_stops_reading_before_the_function_times_out(two_pages: Env):
+    from leadloop.capture.retry_consumer import SETTLE_MARGIN_SECONDS
+
+    from .conftest import sqs_event
+
+    lead_a = two_pages.sim.create_lead(PAGE_ID, FORM_ID, answers(5))
+    lead_b = two_pages.sim.create_lead(PAGE_B, FORM_B, answers(6))
+    fn = two_pages.use_function("LeadFetchFunction", WEBHOOK_RESPONSE_BUDGET_SECONDS="1")
+    _slow_first_read(two_pages, 2500)
+    body = two_page_body(lead_a, lead_b)
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+    fn.handler(api_event("POST", body=body, headers=headers), FakeContext())
+    messages = two_pages.messages("FetchRetryQueue")
+    assert len(messages) == 2
+
+    _slow_first_read(two_pages, 2500)
+    answer = fn.handler(sqs_event(two_pages, messages), FakeContext(SETTLE_MARGIN_SECONDS + 1))
+    failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    by_lead = {json.loads(m["Body"])["leadgen_id"]: m["MessageId"] for m in messages}
+    assert by_lead[lead_b] in failed  # reported, so SQS brings it back; not lost, not read late
+    assert _reads_for(two_pages, lead_b) == 0
+    assert two_pages.lead(lead_b)["status"] == "PENDING"

@@ -17,6 +17,9 @@ from leadloop.capture.messages import FetchRetryMessage
 from leadloop.capture.service import CaptureDeps, ReceivedRetry, retry_fetches
 from leadloop.observability import MetricUnit, logger, metrics
 
+#: Time kept after the last read to save leads, change visibilities and answer the batch.
+SETTLE_MARGIN_SECONDS = 5.0
+
 
 class RetryLater(Exception):
     """Marks a record as failed so SQS delivers it again after its backoff."""
@@ -43,7 +46,7 @@ def consume(event: dict[str, Any], context: Any, deps: CaptureDeps) -> dict[str,
         received.append(ReceivedRetry(record.message_id, record.receipt_handle, message, receive_count))
 
     readable = {r.message_id for r in received}
-    failed = retry_fetches(received, deps) if received else set()
+    failed = retry_fetches(received, deps, deadline=_deadline(context, deps)) if received else set()
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed or record.message_id not in readable | unreadable:
@@ -53,3 +56,11 @@ def consume(event: dict[str, Any], context: Any, deps: CaptureDeps) -> dict[str,
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
+
+
+def _deadline(context: Any, deps: CaptureDeps) -> float | None:
+    """When reads must stop so the batch is settled before the function times out."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return None
+    return deps.clock() + max(0.0, remaining_ms() / 1000 - SETTLE_MARGIN_SECONDS)

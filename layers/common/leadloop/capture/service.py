@@ -59,11 +59,10 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
 
     retries: list[OutgoingMessage] = []
     parked: list[OutgoingMessage] = []
-    remaining = deadline - deps.clock()
-    if remaining < MIN_FETCH_WINDOW_SECONDS:
-        retries += [_retry(n, attempts=0, reason="webhook time budget spent", delay=0) for n in to_fetch]
-        to_fetch = []
-    for result, note in _fetch(to_fetch, deps, timeout=remaining):
+    for result, note in _fetch(to_fetch, deps, deadline=deadline):
+        if result is None:
+            retries.append(_retry(note, attempts=0, reason="webhook time budget spent", delay=0))
+            continue
         if result.lead is not None:
             try:
                 if deps.store.save_fetched(
@@ -101,12 +100,13 @@ class ReceivedRetry:
     receive_count: int
 
 
-def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[str]:
+def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadline: float | None = None) -> set[str]:
     """Try the queued leads again; returns the message ids to report as batch item failures.
 
     Successes and parked leads are acknowledged. A failure hides its message for a backoff
     (visibility change) and is reported so SQS redelivers it; after ``max_attempts`` the lead is
-    parked in the DLQ with the last reason.
+    parked in the DLQ with the last reason. Leads not read before ``deadline`` (the function's
+    timeout, less a margin) are reported too and come back after the visibility timeout.
     """
     statuses = deps.store.statuses(r.message.leadgen_id for r in received)
     pending = [r for r in received if not (statuses.get(r.message.leadgen_id) or LeadStatus.PENDING).settled]
@@ -114,8 +114,11 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
     parked: list[tuple[ReceivedRetry, FetchRetryMessage]] = []
     notes = [r.message.notification() for r in pending]
     now = int(deps.clock())
-    for (result, _note), item in zip(_fetch(notes, deps, timeout=None), pending, strict=True):
+    for (result, _note), item in zip(_fetch(notes, deps, deadline=deadline), pending, strict=True):
         attempts = item.message.attempts + item.receive_count
+        if result is None:
+            failed.add(item.message_id)
+            continue
         if result.lead is not None:
             try:
                 deps.store.save_fetched(result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id)
@@ -161,18 +164,25 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps) -> set[s
 
 # ---------------------------------------------------------------------- helpers
 def _fetch(
-    notes: Sequence[LeadNotification], deps: CaptureDeps, *, timeout: float | None
-) -> list[tuple[LeadReadResult, LeadNotification]]:
-    """Read the leads, one client per Page token; results in the order of ``notes``."""
+    notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: float | None
+) -> list[tuple[LeadReadResult | None, LeadNotification]]:
+    """Read the leads, one client per Page token; results in the order of ``notes``.
+
+    Pages are read one after another, each with what is left before ``deadline``; a Page reached
+    with less than ``MIN_FETCH_WINDOW_SECONDS`` left is not read, and its leads get ``None``.
+    """
     by_page: dict[str | None, list[LeadNotification]] = defaultdict(list)
     for note in notes:
         by_page[note.page_id].append(note)
     results: dict[str, LeadReadResult] = {}
     for page_id, page_notes in by_page.items():
+        timeout = None if deadline is None else deadline - deps.clock()
+        if timeout is not None and timeout < MIN_FETCH_WINDOW_SECONDS:
+            break
         client = deps.graph_for_page(page_id)
         for result in read_leads(client, [n.leadgen_id for n in page_notes], timeout=timeout):
             results[result.leadgen_id] = result
-    return [(results[n.leadgen_id], n) for n in notes]
+    return [(results.get(n.leadgen_id), n) for n in notes]
 
 
 def _retry(note: LeadNotification, *, attempts: int, reason: str, delay: int) -> OutgoingMessage:
