@@ -63,4 +63,4 @@ def _deadline(context: Any, deps: CaptureDeps) -> float | None:
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if remaining_ms is None:
         return None
-    return deps.clock() + max(0.0, remaining_ms() / 1000 - SETTLE_MARGIN_SECONDS)
+    return deps.clock() + max(0.0, float(remaining_ms()) / 1000 - SETTLE_MARGIN_SECONDS)
