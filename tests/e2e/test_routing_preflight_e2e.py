@@ -75,6 +75,8 @@ def test_restore_puts_back_a_routing_the_deploy_rewrote(stack: StackClient, tmp_
     )
     restored = leadloop_cli(stack, "routing", "restore", str(backup))
     assert restored.returncode == 0 and "had been rewritten" in restored.stdout, restored.stderr
+    # Leads stored meanwhile were hashed without routing: the way to resend each audience is given.
+    assert f"leadloop replace --audience-id {stack.seed['audience_id']} --source leads" in restored.stdout
     assert live(stack)["Value"] == saved
     again = leadloop_cli(stack, "routing", "restore", str(backup))
     assert "unchanged" in again.stdout

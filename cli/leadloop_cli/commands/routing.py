@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,22 @@ def run_restore(args: argparse.Namespace) -> int:
         f"routing restore: the live routing had been rewritten (version {live.version}); "
         f"{path} is live again as version {written.version}"
     )
+    _note_unrouted_window(saved, since=path.stat().st_mtime)
     return 0
+
+
+def _note_unrouted_window(saved: str, *, since: float) -> None:
+    """Leads stored while the routing was rewritten reached no audience: say how to resend them."""
+    try:
+        audiences = sorted({a for f in parse(saved).routing.forms for a in f.audience_ids})
+    except RoutingDocumentError:
+        return
+    if not audiences:
+        return
+    start = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"note: leads stored between {start} and now may have reached no audience; to resend one in full:")
+    for audience_id in audiences:
+        print(f"  leadloop replace --audience-id {audience_id} --source leads")
 
 
 def _validated(file: str) -> RoutingDocument:
