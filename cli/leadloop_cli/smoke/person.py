@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadloop.hasher.mapping import DEFAULT_FIELD_MAP
-from leadloop.hasher.service import identifies, lead_row, route_schema
+from leadloop.hasher.service import LDU_KEYS, identifies, lead_row, route_schema
 from leadloop.routing import FormRoute
 
 #: Keys Meta matches a person on (a removal by any of them removes that person).
@@ -33,6 +33,10 @@ class PersonRow:
     def reaches_audiences(self) -> bool:
         """Whether the hasher sends this row at all (it drops rows nobody can be matched on)."""
         return identifies(self.schema, self.cells)
+
+    def matchable(self) -> dict[str, str]:
+        """The row's non-empty cells outside the LDU columns, by key."""
+        return {k: c for k, c in zip(self.schema, self.cells, strict=True) if k not in LDU_KEYS and c}
 
     def identifiers(self) -> dict[str, str]:
         """The row's non-empty identifying cells by key."""

@@ -65,9 +65,19 @@ class SimulatorMembers:
 
 
 def is_member(schema: list[str], members: list[list[Any]], row: PersonRow) -> bool:
-    """Whether any member shares one of the row's identifying cells (how Meta matches a person)."""
-    wanted = [(schema.index(key), cell) for key, cell in row.identifiers().items() if key in schema]
-    return any(member[i] == cell for member in members for i, cell in wanted)
+    """Whether a member is this person: one shared identifying cell, as Meta matches people.
+
+    A row without identifying cells (only names, say) is found by all of its cells instead, the
+    way the simulator applies a removal of such a row.
+    """
+    identifiers = row.identifiers()
+    if identifiers:
+        wanted = [(schema.index(key), cell) for key, cell in identifiers.items() if key in schema]
+        return any(member[i] == cell for member in members for i, cell in wanted)
+    cells = list(row.matchable().items())
+    if not cells or any(key not in schema for key, _ in cells):
+        return False
+    return any(all(member[schema.index(key)] == cell for key, cell in cells) for member in members)
 
 
 @dataclass

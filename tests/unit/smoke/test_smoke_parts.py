@@ -138,6 +138,13 @@ def test_membership_is_a_shared_identifying_cell():
     assert not is_member(["PHONE"], [[H1]], row)
 
 
+def test_a_row_of_names_only_is_found_by_all_its_cells():
+    names = PersonRow(("EMAIL", "FN", "LN", "DATA_PROCESSING_OPTIONS"), ("", H1, H2, "LDU"))
+    assert is_member(["FN", "LN", "EMAIL"], [[H1, H2, "c" * 64]], names)
+    assert not is_member(["FN", "LN"], [[H1, "d" * 64]], names)
+    assert not is_member(["FN"], [[H1]], names)  # the audience lacks one of the row's keys
+
+
 @dataclass
 class FakeSqs:
     depths: list[int]
