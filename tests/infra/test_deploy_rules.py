@@ -215,3 +215,11 @@ def test_checkov_skip_comments_name_the_key_dynamodb_really_uses(template: CfnTe
         comments = json.dumps(table.get("Metadata", {}))
         if sse.get("SSEEnabled") is True and "KMSMasterKeyId" not in sse:
             assert "AWS owned key" not in comments and "aws/dynamodb" in comments, table_id
+
+
+# ---------------------------------------------------------------- the operator's guide keeps up
+def test_the_readme_deploy_section_names_every_parameter(template: CfnTemplate):
+    readme = (REPO_ROOT / "README.md").read_text()
+    deploy = readme[readme.index("## Deploy") : readme.index("## Replace")]
+    missing = [name for name in template.document["Parameters"] if f"`{name}`" not in deploy]
+    assert missing == []
