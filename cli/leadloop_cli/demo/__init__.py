@@ -10,6 +10,7 @@ from leadloop_cli.demo.capture import ScenarioResult, run_capture
 from leadloop_cli.demo.health import run_health
 from leadloop_cli.demo.members import forgotten_lead, run_members
 from leadloop_cli.demo.replace import run_replace
+from leadloop_cli.demo.smoke import run_smoke_scenario
 from leadloop_cli.stackclient import StackClient
 
 #: Shorter waits than production so the demo finishes in seconds, and replace chunks of 10 rows so
@@ -39,6 +40,7 @@ def run_demo(*, keep_logs: bool = False) -> bool:
         if members.passed:
             results.append(run_replace(client, expected, {forgotten_lead(expected)}))
         results.append(run_health(client, backfilled=1))
+        results.append(run_smoke_scenario(client))
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)
