@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,14 +123,25 @@ class SqsPoller(BackgroundLoop):
         super().__init__()
         self.batches = 0
         self._carry: list[dict[str, Any]] = []
+        self._paused = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
     def _thread_names(self) -> list[str]:
         return [f"sqs-{self.source.tag}-{index}" for index in range(max(1, self.source.pollers))]
 
+    def pause(self) -> None:
+        """Stop taking new batches (the event source disabled); a batch already gathered still goes."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
     def _run(self) -> None:
         carry: list[dict[str, Any]] = []
         while not self._stop.is_set():
+            if self._paused.is_set() and not carry:
+                self._stop.wait(0.2)
+                continue
             try:
                 messages, carry = self.gather(carry, wait_seconds=1)
                 if messages:
