@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from leadloop.config_source import load_json_document
 
-_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 
 
 class FormRoute(BaseModel):
@@ -32,7 +32,7 @@ class FormRoute(BaseModel):
     ldu: bool = False
     #: The ad account owning this form's audiences (``act_`` optional): Meta's audience rate limits
     #: are per ad account, so a throttled account pauses only its own uploads.
-    account_id: str | None = Field(default=None, pattern=r"^(act_)?\d{1,30}$")
+    account_id: str | None = Field(default=None, pattern=r"^(act_)?[0-9]{1,30}$")
 
     @field_validator("account_id")
     @classmethod

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadloop.routing import FormRoute, Routing
 
-_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 
 
 class BackfillRequest(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadloop.webhook.payload import LeadNotification
 
-_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 
 
 class FetchRetryMessage(BaseModel):

@@ -27,7 +27,7 @@ from leadloop.audience import SCHEMA_KEYS, UNHASHED_KEYS
 from leadloop.hasher.codec import PackedRowsError, pack_rows, unpack_rows
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ID_PATTERN = r"^\d{1,30}$"
+_ID_PATTERN = r"^[0-9]{1,30}$"
 _Id = Annotated[str, Field(pattern=_ID_PATTERN)]
 Op = Literal["add", "remove"]
 MAX_ROWS = 10_000

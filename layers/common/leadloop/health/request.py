@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 class HealthRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
-    page_id: Annotated[str, Field(pattern=r"^\d{1,30}$")] | None = None
+    page_id: Annotated[str, Field(pattern=r"^[0-9]{1,30}$")] | None = None
     checks: list[str] | None = None
 
     @field_validator("checks")

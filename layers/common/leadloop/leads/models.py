@@ -31,7 +31,7 @@ def _none_if_zero(value: Any) -> Any:
     return None if value in ("", 0, "0") else value
 
 
-_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 _OptionalId = Annotated[_Id | None, BeforeValidator(_none_if_zero)]
 
 

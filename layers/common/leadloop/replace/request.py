@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadloop.audience import SCHEMA_KEYS
 from leadloop.replace.errors import InvalidReplaceInput
 
-_Id = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 MAX_CONCURRENCY = 16
 
 

@@ -27,7 +27,7 @@ def _id_or_none(value: Any) -> Any:
     return value
 
 
-_Digits = Annotated[str, Field(pattern=r"^\d{1,30}$")]
+_Digits = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 _OptionalDigits = Annotated[_Digits | None, BeforeValidator(_id_or_none)]
 
 
