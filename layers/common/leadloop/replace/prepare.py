@@ -6,9 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from leadloop.observability import logger
 from leadloop.replace.deps import ReplaceDeps
-from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInput
+from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInput, StagingError
 from leadloop.replace.history import next_wait
 from leadloop.replace.meta import ensure_replaceable, read_audience
 from leadloop.replace.pack import PackProgress, pack_slice
@@ -22,6 +24,8 @@ State = dict[str, Any]
 _RUN_ID = re.compile(r"[^A-Za-z0-9_-]")
 #: The lock outlives the window and processing; poll and overflow extend it as they go.
 LOCK_EXTRA_SECONDS = 3 * 3600
+#: S3 answers that a retry cannot change: the object or bucket is missing or not ours to read.
+_UNREADABLE = frozenset({"404", "403", "NoSuchKey", "NoSuchBucket", "AccessDenied"})
 
 
 def request_of(state: State) -> ReplaceRequest:
@@ -41,6 +45,8 @@ def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
     # Fixed once: a cutoff recomputed per stage invocation would move while staging runs.
     since = now - since_days * 86400 if since_days else None
     schema = _source(request, deps, cursor=None, since=since).schema
+    if isinstance(request.source, CsvSpec):
+        _require_object(deps.s3, request.source)
     return {
         "request": request.model_dump(mode="json"),
         "run": {
@@ -56,6 +62,19 @@ def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
         "times": {"started": now},
         "check": {"attempts": 0, "ready": False},
     }
+
+
+def _require_object(s3: Any, spec: CsvSpec) -> None:
+    """The CSV must exist and be ours to read now, so a wrong key never locks the audience."""
+    try:
+        s3.head_object(Bucket=spec.bucket, Key=spec.key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _UNREADABLE:
+            raise InvalidReplaceInput(f"s3://{spec.bucket}/{spec.key} cannot be read: {code}") from None
+        raise StagingError(f"checking s3://{spec.bucket}/{spec.key} failed: {code or 'ClientError'}") from None
+    except BotoCoreError as exc:
+        raise StagingError(f"checking s3://{spec.bucket}/{spec.key} failed: {type(exc).__name__}") from None
 
 
 def check(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
