@@ -267,6 +267,31 @@ def test_bad_input_fails_before_any_lock_or_graph_call(rp: Replace):
     assert lock_item(rp) is None and replace_calls(rp.env) == []
 
 
+def test_a_json_array_or_null_input_fails_at_once_as_invalid_input(rp: Replace):
+    for document in ([AUDIENCE_ID], [], None, "leads", 7, {"source": {"type": "leads"}}):
+        rp.calls.clear()
+        arn = rp.env.resource("AudienceReplaceStateMachine")
+        name = f"run-{uuid.uuid4().hex[:12]}"
+        started = rp.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(document))
+        execution = rp.wait(started["executionArn"], timeout=60)
+        assert execution["status"] == "FAILED", (document, execution)
+        assert execution["error"] == "InvalidReplaceInput", (document, execution)
+        assert "audience_id" in execution["cause"], (document, execution)
+        assert len(rp.calls) == len(set(rp.calls)), (document, rp.calls)  # no task was retried
+    assert lock_item(rp) is None and replace_calls(rp.env) == []
+
+
+def test_a_missing_csv_fails_as_invalid_input_before_the_lock(rp: Replace):
+    bucket = rp.env.resource("StagingBucket")
+    source = {"type": "s3_csv", "bucket": bucket, "key": "sources/nowhere.csv", "mapping": {"Email": "EMAIL"}}
+    execution = rp.wait(rp.start({"audience_id": AUDIENCE_ID, "source": source}))
+    assert execution["status"] == "FAILED" and execution["error"] == "InvalidReplaceInput"
+    assert "NoSuchKey" in execution["cause"] or "404" in execution["cause"]
+    assert "Lock" not in rp.states_entered(execution["executionArn"])
+    assert rp.calls[:1] == ["begin"] and "lock" not in rp.calls
+    assert lock_item(rp) is None and replace_calls(rp.env) == []
+
+
 def test_a_dry_run_stages_and_reports_without_touching_meta(rp: Replace):
     put_leads(rp.env, PEOPLE)
     held: list[dict[str, Any] | None] = []
