@@ -6,7 +6,8 @@ nothing heavy and its tests need no phone-number tables.
 
 Commit rule: ``OUT`` is replaced only if at least one payload row was produced. An empty payload
 file fed to an audience replace would empty the audience, and "every row rejected" almost always
-means a wrong encoding, delimiter or mapping rather than an empty CRM.
+means a wrong encoding, delimiter or mapping rather than an empty CRM. A quote that swallowed more
+lines than :mod:`~.swallow` allows raises mid-stream, so ``OUT`` is never replaced either.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from leadloop_cli.hashfile.mapping import COUNTRY, ColumnMap, resolve_columns
 from leadloop_cli.hashfile.progress import Progress
 from leadloop_cli.hashfile.reader import CsvSource, has_undecodable
 from leadloop_cli.hashfile.report import EXAMPLE_ROWS, RunReport
+from leadloop_cli.hashfile.swallow import SwallowGuard, has_line_break
 from leadloop_cli.hashfile.writer import JsonlWriter, check_output_path
 
 __all__ = ["HashOptions", "HashedRowLike", "RowHasher", "hash_file"]
@@ -93,6 +95,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
                 report.output_written = writer.committed
         finally:
             report.bytes_read = source.bytes_read()
+            report.lines_read = source.lines_read
             report.elapsed_seconds = time.monotonic() - started
             progress.finish(report.rows_read)
     return report
@@ -115,16 +118,24 @@ def _stream_rows(
         pairs += ((COUNTRY, columns.hint_index),)
     default_country = options.default_country
     prehashed = options.prehashed
-    for number, fields, problem, undecodable in source.rows():
+    guard = SwallowGuard(report, out=options.out)
+    for number, fields, problem, undecodable, line, end_line in source.rows():
         report.rows_read += 1
         progress.tick(report.rows_read)
         if problem is not None:
             report.reject_row(number, problem)
+            if end_line != line or problem == "unterminated_quote":
+                guard.took_in(number, line, end_line, problem, kept=False)
             continue
         if len(fields) != width:
-            report.reject_row(number, "empty_row" if not fields else "ragged_row")
+            reason = "empty_row" if not fields else "ragged_row"
+            report.reject_row(number, reason)
+            if end_line != line:
+                guard.took_in(number, line, end_line, reason, kept=False)
             continue
         record = {key: fields[index] for key, index in pairs}
+        if end_line != line and has_line_break(record.values()):
+            guard.took_in(number, line, end_line, "line_break_in_cell", kept=True)
         if undecodable and any(has_undecodable(value) for value in record.values()):
             report.reject_row(number, "bad_encoding")
             continue

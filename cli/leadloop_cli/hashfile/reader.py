@@ -9,11 +9,15 @@ Memory stays bounded whatever the input: a physical line is read at most ``MAX_R
 time, a record may not grow past ``MAX_ROW_CHARS``, a field past ``MAX_FIELD_CHARS``.
 
 Row numbers are what a spreadsheet shows: the header is row 1, the first data row is row 2, and a
-quoted field that spans several lines is still one row.
+quoted field that spans several lines is still one row. Every row also carries the physical lines it
+was read from (``line``..``end_line``), so a quote that swallowed the lines after it shows as a long
+span (:mod:`~.swallow` decides what that costs) and every line of the file is in exactly one row.
 
-After an oversized or malformed record, parsing resumes at the next physical line. If that record
-had a quoted field spanning lines, the rest of it is read as new rows, which then show up as ragged
-rows: a file that broken is reported, not silently repaired.
+A quote still open at the end of the file, or a quoted field that runs past ``MAX_FIELD_CHARS`` over
+several lines, is ``unterminated_quote``: its fields are not kept. After an oversized or malformed
+record, parsing resumes at the next physical line. If that record had a quoted field spanning lines,
+the rest of it is read as new rows, which then show up as ragged rows: a file that broken is
+reported, not silently repaired.
 """
 
 from __future__ import annotations
@@ -49,13 +53,16 @@ class Row(NamedTuple):
     """One data record: its row number, its fields, and a problem token when it could not be read.
 
     ``undecodable`` says some line of the record held bytes the encoding could not decode; the
-    caller decides whether that matters (it does only in the columns it uses).
+    caller decides whether that matters (it does only in the columns it uses). ``line`` and
+    ``end_line`` are the first and last physical lines (1-based) the record was read from.
     """
 
     number: int
     fields: list[str]
     problem: str | None = None
     undecodable: bool = False
+    line: int = 0
+    end_line: int = 0
 
 
 def has_undecodable(text: str) -> bool:
@@ -74,6 +81,8 @@ class _LineFeed:
         self._text = text
         self.record_chars = 0
         self.undecodable = False
+        self.lines = 0  # physical lines handed out so far
+        self.eof = False  # csv asked for a line past the end: only inside an open quote mid-record
 
     def __iter__(self) -> Self:
         return self
@@ -81,7 +90,9 @@ class _LineFeed:
     def __next__(self) -> str:
         line = self._text.readline(MAX_ROW_CHARS)
         if not line:
+            self.eof = True
             raise StopIteration
+        self.lines += 1
         self.record_chars += len(line)
         if len(line) >= MAX_ROW_CHARS and not line.endswith(_LINE_ENDS):
             self._skip_rest_of_line()
@@ -168,21 +179,29 @@ class CsvSource:
         while (row := self._next_record()) is not None:
             yield row
 
+    @property
+    def lines_read(self) -> int:
+        """Physical lines read so far, the header's included."""
+        return self._feed.lines
+
     def _next_record(self) -> Row | None:
         self._number += 1
         feed = self._feed
         feed.record_chars = 0
         feed.undecodable = False
+        first = feed.lines + 1
         try:
             fields = next(self._reader)
-            return Row(self._number, fields, None, feed.undecodable)
         except StopIteration:
             return None
         except _Oversized:
-            return Row(self._number, [], "row_too_large")
+            return Row(self._number, [], "row_too_large", False, first, feed.lines)
         except csv.Error as exc:
-            problem = "field_too_large" if "field limit" in str(exc) else "malformed_row"
-            return Row(self._number, [], problem)
+            if "field limit" not in str(exc):
+                problem = "malformed_row"
+            else:  # a field runs past the limit over line breaks: only an open quote does that
+                problem = "unterminated_quote" if feed.lines > first else "field_too_large"
+            return Row(self._number, [], problem, False, first, feed.lines)
         except OSError as exc:
             raise HashFileError(
                 f"row {self._number}: cannot read {self.path}: {exc.strerror or type(exc).__name__}"
@@ -191,6 +210,9 @@ class CsvSource:
             raise HashFileError(
                 f"row {self._number}: the input cannot be decoded as {self.encoding} from here on; check --encoding"
             ) from None
+        if feed.eof:  # csv returns a record cut off by the end of the file inside a quote
+            return Row(self._number, [], "unterminated_quote", False, first, feed.lines)
+        return Row(self._number, fields, None, feed.undecodable, first, feed.lines)
 
 
 def _regular_file_size(binary: BinaryIO) -> int | None:

@@ -6,9 +6,15 @@ it holds schema keys, reason tokens and numbers only. A reason that is not a sho
 is replaced by ``invalid``, so a hasher that put a value in its reason still cannot leak it here.
 
 Row reasons: ``bad_encoding``, ``ragged_row``, ``field_too_large``, ``row_too_large``,
-``malformed_row``, ``empty_row`` (every cell empty after normalizing: nothing to send).
-Cell reasons come from ``leadloop.audience.hash_row`` (``invalid_email``, ``invalid_phone``, ...);
-a rejected cell is sent as ``""`` and its row is kept.
+``unterminated_quote`` (a quote still open at the end of the file, or running past the field limit
+over several lines), ``malformed_row``, ``empty_row`` (every cell empty after normalizing: nothing
+to send). Cell reasons come from ``leadloop.audience.hash_row`` (``invalid_email``,
+``invalid_phone``, ...); a rejected cell is sent as ``""`` and its row is kept.
+
+Lines: ``lines_read`` counts every physical line (the header's included), so a quote that turned
+many lines into one row cannot hide: ``swallowed`` lists such rows with their line range and reason
+(``line_break_in_cell`` for a kept row whose used cell spans lines), ``lines_swallowed`` sums the
+lines each took in after its first.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EXAMPLE_ROWS", "RunReport", "Tally"]
+__all__ = ["EXAMPLE_ROWS", "RunReport", "Span", "Tally"]
 
 EXAMPLE_ROWS = 20
 """Row numbers kept per reason: enough to find the pattern, small enough to read."""
@@ -43,6 +49,22 @@ class Tally:
         return {"count": self.count, "rows": list(self.rows)}
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A row read from several physical lines that :mod:`~.swallow` flagged."""
+
+    row: int
+    first_line: int
+    last_line: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "lines": [self.first_line, self.last_line], "reason": self.reason}
+
+    def text(self) -> str:
+        return f"row {self.row:,} (lines {self.first_line:,}-{self.last_line:,}) {self.reason}"
+
+
 @dataclass(slots=True)
 class RunReport:
     """Counters of one ``leadloop hash`` run; ``rows_read == rows_written + rows rejected``."""
@@ -53,8 +75,13 @@ class RunReport:
     columns: dict[str, str] = field(default_factory=dict)
     country_hint_column: str | None = None
     example_rows: int = EXAMPLE_ROWS
+    encoding: str | None = None
     rows_read: int = 0
     rows_written: int = 0
+    lines_read: int = 0
+    lines_swallowed: int = 0
+    swallowed_total: int = 0
+    swallowed: list[Span] = field(default_factory=list)
     bytes_read: int | None = None
     elapsed_seconds: float = 0.0
     output_written: bool = False
@@ -72,6 +99,13 @@ class RunReport:
         safe_reason = self._token(reason, _TOKEN, "invalid")
         by_reason.setdefault(safe_reason, Tally()).add(row, self.example_rows)
 
+    def add_swallowed(self, row: int, first_line: int, last_line: int, reason: str) -> None:
+        """Count the lines a multi-line row took in after its first; keep the first few spans."""
+        self.lines_swallowed += last_line - first_line
+        self.swallowed_total += 1
+        if len(self.swallowed) < self.example_rows:
+            self.swallowed.append(Span(row, first_line, last_line, self._token(reason, _TOKEN, "invalid")))
+
     @property
     def rows_rejected_total(self) -> int:
         return sum(tally.count for tally in self.rows_rejected.values())
@@ -86,11 +120,16 @@ class RunReport:
             "input": self.input,
             "output": self.output,
             "output_written": self.output_written,
+            "encoding": self.encoding,
             "schema": list(self.schema),
             "columns": dict(self.columns),
             "country_hint_column": self.country_hint_column,
             "rows_read": self.rows_read,
             "rows_written": self.rows_written,
+            "lines_read": self.lines_read,
+            "lines_swallowed": self.lines_swallowed,
+            "swallowed_total": self.swallowed_total,
+            "swallowed": [span.as_dict() for span in self.swallowed],
             "rows_rejected_total": self.rows_rejected_total,
             "cells_rejected_total": self.cells_rejected_total,
             "bytes_read": self.bytes_read,
@@ -111,6 +150,13 @@ class RunReport:
             f"{self.rows_rejected_total:,} rejected, {self.cells_rejected_total:,} cell(s) rejected "
             f"in {self.elapsed_seconds:.1f}s ({rate:,.0f} rows/s)"
         ]
+        if self.swallowed:
+            shown = ", ".join(span.text() for span in self.swallowed[:_TEXT_ROWS])
+            more = self.swallowed_total - min(len(self.swallowed), _TEXT_ROWS)
+            lines.append(
+                f"{self.lines_swallowed:,} line(s) taken in by quoted fields: {shown}"
+                + (f" and {more:,} more row(s)" if more else "")
+            )
         cells = [
             (f"{key} {reason}", key, t)
             for key, by_reason in self.cells_rejected.items()

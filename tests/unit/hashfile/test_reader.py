@@ -23,7 +23,11 @@ def _read(tmp_path, data: bytes, **kwargs) -> tuple[list[str], list[Row]]:
 def test_rows_are_numbered_like_a_spreadsheet(tmp_path):
     header, rows = _read(tmp_path, b'email,note\r\na@x.io,"two\r\nlines"\r\n\r\nb@x.io,x\r\n')
     assert header == ["email", "note"]
-    assert rows == [Row(2, ["a@x.io", "two\r\nlines"]), Row(3, []), Row(4, ["b@x.io", "x"])]
+    assert rows == [
+        Row(2, ["a@x.io", "two\r\nlines"], line=2, end_line=3),
+        Row(3, [], line=4, end_line=4),
+        Row(4, ["b@x.io", "x"], line=5, end_line=5),
+    ]
 
 
 def test_cr_only_line_endings_and_missing_final_newline(tmp_path):
@@ -63,7 +67,7 @@ def test_unknown_encoding(tmp_path):
 def test_field_over_the_limit_costs_one_row(tmp_path):
     big = b"x" * (reader.MAX_FIELD_CHARS + 1)
     _, rows = _read(tmp_path, b"email,note\na@x.io," + big + b"\nb@x.io,ok\n")
-    assert rows == [Row(2, [], "field_too_large"), Row(3, ["b@x.io", "ok"])]
+    assert rows == [Row(2, [], "field_too_large", line=2, end_line=2), Row(3, ["b@x.io", "ok"], line=3, end_line=3)]
 
 
 def test_field_between_csv_default_and_our_limit_is_kept(tmp_path):
@@ -72,26 +76,18 @@ def test_field_between_csv_default_and_our_limit_is_kept(tmp_path):
     assert rows[0].fields[1] == note
 
 
-def test_unterminated_quote_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(reader, "MAX_FIELD_CHARS", 1000)
-    lines = b"".join(b"line %d of a runaway field\n" % i for i in range(200))
-    _, rows = _read(tmp_path, b'email,note\na@x.io,"' + lines)
-    assert rows[0] == Row(2, [], "field_too_large")
-    assert len(rows) > 1  # parsing resumed after the bad record
-
-
 def test_physical_line_over_the_limit_is_skipped_without_holding_it(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "MAX_ROW_CHARS", 5000)
     long_line = b",".join([b"y" * 99] * 300)
     _, rows = _read(tmp_path, b"email,note\n" + long_line + b"\nb@x.io,ok\n")
-    assert rows == [Row(2, [], "row_too_large"), Row(3, ["b@x.io", "ok"])]
+    assert rows == [Row(2, [], "row_too_large", line=2, end_line=2), Row(3, ["b@x.io", "ok"], line=3, end_line=3)]
 
 
 def test_record_spanning_lines_over_the_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "MAX_ROW_CHARS", 5000)
     part = b'"' + b"z\n" * 900 + b'"'
     _, rows = _read(tmp_path, b"a,b,c\n" + b",".join([part, part, part]) + b"\n1,2,3\n")
-    assert rows[0] == Row(2, [], "row_too_large")
+    assert rows[0][:3] == (2, [], "row_too_large")
     # Documented limit: what is left of that record is read as further (ragged) rows, bounded too.
     assert len(rows) > 1
     assert all(len(row.fields) != 3 or row.fields == ["1", "2", "3"] for row in rows)
@@ -140,3 +136,42 @@ def test_stdin_is_read_and_left_open(monkeypatch):
         assert [row.fields for row in source.rows()] == [["a@x.io"]]
         assert source.total_bytes is None and source.bytes_read() is None
     assert not stdin.buffer.closed
+
+
+# ---------------------------------------------------------------------- physical lines
+def _spans(rows: list[Row]) -> list[tuple[int, int, int, str | None]]:
+    return [(row.number, row.line, row.end_line, row.problem) for row in rows]
+
+
+def test_every_record_knows_its_physical_lines(tmp_path):
+    data = b'email,note\r\na@x.io,"two\r\nlines"\r\n\r\nb@x.io,"three\rold mac\nlines"\nc@x.io,x'
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    with CsvSource(str(path)) as source:
+        assert source.header() == ["email", "note"]
+        rows = list(source.rows())
+        assert source.lines_read == 8
+    assert _spans(rows) == [(2, 2, 3, None), (3, 4, 4, None), (4, 5, 7, None), (5, 8, 8, None)]
+    assert rows[2].fields == ["b@x.io", "three\rold mac\nlines"]
+
+
+def test_a_quote_still_open_at_the_end_of_the_file_is_unterminated(tmp_path):
+    _, rows = _read(tmp_path, b'email,note\na@x.io,ok\n"b@x.io,runs\nc@x.io,on\nd@x.io,to the end\n')
+    assert _spans(rows) == [(2, 2, 2, None), (3, 3, 5, "unterminated_quote")]
+    assert rows[1].fields == []  # the record's fields are not trusted (nor kept)
+
+
+def test_an_open_quote_on_the_last_line_without_newline(tmp_path):
+    _, rows = _read(tmp_path, b'email,note\na@x.io,"ok')
+    assert _spans(rows) == [(2, 2, 2, "unterminated_quote")]
+
+
+def test_a_quoted_field_over_the_limit_across_lines_is_an_unterminated_quote(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_FIELD_CHARS", 1000)
+    lines = b"".join(b"line %d of a runaway field\n" % i for i in range(200))
+    _, rows = _read(tmp_path, b'email,note\na@x.io,"' + lines)
+    first = rows[0]
+    assert (first.number, first.line, first.problem) == (2, 2, "unterminated_quote")
+    assert first.end_line > 30  # the record took in every line up to the limit
+    assert rows[1].line == first.end_line + 1  # and parsing resumed on the next physical line
+    assert sum(row.end_line - row.line + 1 for row in rows) == 200  # every line is in some record
