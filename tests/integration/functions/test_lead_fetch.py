@@ -231,3 +231,140 @@ def _add_fault(env: Env, fault: dict) -> None:
 
     response = requests.post(f"{env.sim.base_url}/_sim/faults", json=fault, timeout=5)
     assert response.status_code == 200, response.text
+
+
+# ---------------------------------------------------------------------- hostile signed bodies
+def emitted_metrics(out: str) -> dict[str, float]:
+    """Metric name -> summed value from the EMF lines the handler printed."""
+    totals: dict[str, float] = {}
+    for line in out.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0.0) + sum(
+                    value if isinstance(value, list) else [value]
+                )
+    return totals
+
+
+def notification_body(*entries: object) -> bytes:
+    return json.dumps({"object": "page", "entry": list(entries)}).encode()
+
+
+def leadgen_change(leadgen_id: object, **value: object) -> dict:
+    return {"field": "leadgen", "value": {"leadgen_id": leadgen_id, **value}}
+
+
+def valid_entry(lead_id: str) -> dict:
+    return {"id": PAGE_ID, "changes": [leadgen_change(int(lead_id), page_id=int(PAGE_ID), form_id=int(FORM_ID))]}
+
+
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+def hostile_bodies(valid: str, hostile: str) -> dict[str, bytes]:
+    """Signed bodies that carry one valid lead and one change or entry that cannot be recorded."""
+    return {
+        "nested 10,000 deep": (
+            '{"object":"page","entry":['
+            + json.dumps(valid_entry(valid))
+            + ',{"id":"'
+            + PAGE_ID
+            + '","changes":[{"field":"leadgen","value":{"leadgen_id":'
+            + hostile
+            + ',"extra":'
+            + DEEP
+            + "}},"
+            + DEEP
+            + "]}]}"
+        ).encode(),
+        "created_time 10^38": notification_body(
+            valid_entry(valid),
+            {"id": PAGE_ID, "changes": [leadgen_change(int(hostile), page_id=int(PAGE_ID), created_time=10**38)]},
+        ),
+        "entry id not a page": notification_body(
+            valid_entry(valid), {"id": "not-a-page", "changes": [leadgen_change(int(hostile), form_id=int(FORM_ID))]}
+        ),
+        "entry id of 41 digits": notification_body(
+            valid_entry(valid), {"id": int("9" * 41), "changes": [leadgen_change(int(hostile), form_id=int(FORM_ID))]}
+        ),
+    }
+
+
+HOSTILE_CASES = list(hostile_bodies("1", "2"))
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
+def test_a_hostile_change_never_strands_the_valid_lead_beside_it(env: Env, fn, case, capsys):
+    valid, hostile = new_lead(env, 21), new_lead(env, 22)
+    answer = post(fn, hostile_bodies(valid, hostile)[case])
+    # 200: the body is a notification; its valid lead is recorded, the hostile change skipped and counted
+    assert answer["statusCode"] == 200, answer["body"]
+    assert env.lead(valid)["status"] == "FETCHED"
+    assert json.loads(answer["body"])["malformed"] == 1
+    if case == "nested 10,000 deep":
+        assert env.lead(hostile)["status"] == "FETCHED"  # its deep extra is never read
+    else:
+        assert env.lead(hostile) is None
+    assert emitted_metrics(capsys.readouterr().out)["WebhookChangeMalformed"] == 1
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
+def test_a_hostile_change_never_blocks_the_retry_of_the_valid_lead(env: Env, fn, case):
+    valid, hostile = new_lead(env, 23), new_lead(env, 24)
+    _add_fault(env, {"path": r"/[0-9]+$", "status": 500, "error": {"code": 2, "is_transient": True}})
+    answer = post(fn, hostile_bodies(valid, hostile)[case])
+    assert answer["statusCode"] == 200, answer["body"]
+    assert env.lead(valid)["status"] == "PENDING"
+    queued = sorted(json.loads(m["Body"])["leadgen_id"] for m in env.messages("FetchRetryQueue"))
+    assert queued == sorted([valid, hostile] if case == "nested 10,000 deep" else [valid])
+    assert env.messages("FetchRetryDLQ") == []
+
+
+def test_one_malformed_change_beside_a_valid_one_answers_200_and_is_counted_by_position(env: Env, fn, capsys, caplog):
+    valid = new_lead(env, 25)
+    secret_looking = "person25@example.com"
+    body = notification_body(
+        {"id": PAGE_ID, "changes": [{"field": "feed"}, leadgen_change(secret_looking, page_id=int(PAGE_ID))]},
+        valid_entry(valid),
+    )
+    answer = post(fn, body)
+    # Meta would retry a 4xx for 36 hours and it could never succeed: 200, the valid lead stored
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) | {"stored": 1} == {"received": 1, "stored": 1, "ignored": 1, "malformed": 1}
+    assert env.lead(valid)["status"] == "FETCHED"
+    out = capsys.readouterr().out
+    assert emitted_metrics(out)["WebhookChangeMalformed"] == 1
+    assert "WebhookMalformed" not in emitted_metrics(out)
+    [record] = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert (record.levelname, getattr(record, "positions", None)) == ("WARNING", ["entry[0].changes[1]"])
+    assert secret_looking not in out + repr([r.__dict__ for r in caplog.records])
+
+
+def test_a_body_with_only_malformed_changes_still_answers_200(env: Env, fn):
+    body = notification_body({"id": PAGE_ID, "changes": [leadgen_change("abc"), 5]}, 7)
+    answer = post(fn, body)
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["malformed"] == 3
+
+
+def test_a_body_too_deep_to_be_a_notification_gets_400(env: Env, fn):
+    assert post(fn, DEEP.encode())["statusCode"] == 400
+    assert post(fn, b'{"object":"page","entry":' + DEEP.encode()[:-1])["statusCode"] == 400
+
+
+def test_every_answer_tells_browsers_not_to_sniff_its_type(fn):
+    challenge = fn.handler(
+        api_event(
+            "GET", query={"hub.mode": "subscribe", "hub.challenge": "<b>1</b>", "hub.verify_token": VERIFY_TOKEN}
+        ),
+        FakeContext(),
+    )
+    assert challenge["statusCode"] == 200
+    assert challenge["headers"]["X-Content-Type-Options"] == "nosniff"
+    refused = fn.handler(api_event("GET", query={"hub.mode": "subscribe"}), FakeContext())
+    assert refused["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert post(fn, b"{")["headers"]["X-Content-Type-Options"] == "nosniff"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadloop.webhook.payload import LeadNotification
+from leadloop.webhook.payload import CreatedTime, LeadNotification
 
 _Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 
@@ -20,7 +20,7 @@ class FetchRetryMessage(BaseModel):
     leadgen_id: _Id
     page_id: _Id | None = None
     form_id: _Id | None = None
-    created_time: int | None = None
+    created_time: CreatedTime | None = None
     attempts: int = Field(default=0, ge=0)
     reason: str = Field(default="", max_length=600)
 

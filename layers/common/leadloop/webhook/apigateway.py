@@ -54,7 +54,8 @@ def _raw_body(request: APIGatewayProxyEvent) -> bytes:
 def _proxy(answer: HttpAnswer) -> dict[str, Any]:
     return {
         "statusCode": answer.status,
-        "headers": {"Content-Type": answer.content_type},
+        # The challenge is echoed text: no browser may read it as anything but what it says.
+        "headers": {"Content-Type": answer.content_type, "X-Content-Type-Options": "nosniff"},
         "body": answer.body,
         "isBase64Encoded": False,
     }

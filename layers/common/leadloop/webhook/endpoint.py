@@ -2,17 +2,20 @@
 
 GET: Meta's subscription check, 200 with the challenge as plain text or 403.
 POST: 413 when oversized, 401 unless the raw body carries a valid ``X-Hub-Signature-256``
-(fail closed), 400 for a signed body that is not a notification, 200 only after every leadgen
-change is durably recorded, 500 when storage or queueing fails so that Meta retries (never 5xx
-for bad input). A stack whose secret is not filled in answers 500 too: Meta keeps retrying for
-36 hours while the operator fixes it, instead of the leads being refused for good.
+(fail closed), 400 for a signed body that is not a notification, 200 only after every valid
+leadgen change is durably recorded, 500 when storage or queueing fails so that Meta retries (never
+5xx for bad input). A malformed change beside valid ones is counted (``WebhookChangeMalformed``)
+and logged by position, never by content, and the POST still answers 200: Meta would resend the
+same body for 36 hours and it could never succeed. A stack whose secret is not filled in answers
+500 too: Meta keeps retrying for 36 hours while the operator fixes it, instead of the leads being
+refused for good.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from leadloop.capture.service import CaptureDeps, capture
@@ -21,8 +24,11 @@ from leadloop.credentials import MetaCredentials
 from leadloop.leads.store import StoreError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import QueueError
-from leadloop.webhook.payload import MalformedPayload, parse_leadgen_notifications
+from leadloop.webhook.payload import ChangePosition, MalformedPayload, parse_leadgen_notifications
 from leadloop.webhook.signature import answer_challenge, signature_is_valid
+
+#: Positions logged for one POST (the count is always complete).
+MAX_LOGGED_POSITIONS = 20
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ def receive_notification(
     except MalformedPayload as exc:
         metrics.add_metric(name="WebhookMalformed", unit=MetricUnit.Count, value=1)
         return _json(400, error=str(exc))
+    if parsed.malformed:
+        _note_malformed(parsed.malformed)
     if parsed.leads:
         try:
             report = capture(parsed.leads, deps(), deadline=started + budget_seconds)
@@ -87,7 +95,19 @@ def receive_notification(
         stored = report.stored + report.already_stored
     else:
         stored = 0
-    if parsed.malformed_changes:
-        metrics.add_metric(name="WebhookMalformed", unit=MetricUnit.Count, value=1)
-        return _json(400, error=f"{parsed.malformed_changes} leadgen change(s) malformed", recorded=len(parsed.leads))
-    return _json(200, received=len(parsed.leads), stored=stored, ignored=parsed.ignored_changes)
+    return _json(
+        200,
+        received=len(parsed.leads),
+        stored=stored,
+        ignored=parsed.ignored_changes,
+        malformed=parsed.malformed_changes,
+    )
+
+
+def _note_malformed(positions: Sequence[ChangePosition]) -> None:
+    """Count and locate the changes skipped; their contents may be anything, so none is logged."""
+    metrics.add_metric(name="WebhookChangeMalformed", unit=MetricUnit.Count, value=len(positions))
+    logger.warning(
+        "webhook changes malformed: skipped, the valid ones recorded",
+        extra={"malformed": len(positions), "positions": [str(p) for p in positions[:MAX_LOGGED_POSITIONS]]},
+    )

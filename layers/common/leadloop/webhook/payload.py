@@ -4,17 +4,28 @@ One POST may carry several entries, each with several changes (up to 1,000 updat
 ``entry`` × ``change`` is read and only ``field == "leadgen"`` kept. Ids arrive as JSON numbers that
 can exceed 2^53; Python's JSON parser keeps them exact and they are stored as decimal strings.
 ``ad_id``/``adgroup_id`` of 0 or missing mean an organic or test lead (no ad).
+
+Everything we store or queue is validated here, at the edge: ids are 1-30 ASCII digits (the
+entry's ``id`` too, when it stands in for a missing ``page_id``), ``created_time`` is a Unix time
+between 2004 and 2100, and the body's depth and size are bounded. A change that fails is
+reported by position (never by content) and skipped; the changes around it are kept. Only a body
+that is not a notification at all raises ``MalformedPayload``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-MAX_CHANGES_PER_POST = 5000
+from leadloop.webhook import bounded_json
+
+#: Meta batches at most 1,000 updates; far beyond that is not Meta.
+MAX_CHANGES_PER_POST: Final = 5000
+#: Bounds of a notification's ``created_time``: before Facebook existed, or after 2100, is not a lead.
+CREATED_TIME_MIN: Final = 1_072_915_200  # 2004-01-01T00:00:00Z
+CREATED_TIME_MAX: Final = 4_102_444_800  # 2100-01-01T00:00:00Z
 
 
 class MalformedPayload(ValueError):
@@ -22,13 +33,14 @@ class MalformedPayload(ValueError):
 
 
 def _id_or_none(value: Any) -> Any:
-    if value in (None, "", 0, "0"):
+    if value in (None, "", 0, "0") and not isinstance(value, bool):
         return None
     return value
 
 
 _Digits = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 _OptionalDigits = Annotated[_Digits | None, BeforeValidator(_id_or_none)]
+CreatedTime = Annotated[int, Field(ge=CREATED_TIME_MIN, le=CREATED_TIME_MAX)]
 
 
 class _LeadgenValue(BaseModel):
@@ -39,7 +51,15 @@ class _LeadgenValue(BaseModel):
     form_id: _OptionalDigits = None
     ad_id: _OptionalDigits = None
     adgroup_id: _OptionalDigits = None
-    created_time: int | None = Field(default=None, ge=0)
+    created_time: CreatedTime | None = None
+
+
+class _EntryPage(BaseModel):
+    """The entry's ``id``: the Page, for changes that do not name theirs."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    id: _OptionalDigits = None
 
 
 @dataclass(frozen=True)
@@ -54,58 +74,83 @@ class LeadNotification:
 
 
 @dataclass(frozen=True)
+class ChangePosition:
+    """Where a malformed change sat in the body (``change`` is None when the whole entry was)."""
+
+    entry: int
+    change: int | None = None
+
+    def __str__(self) -> str:
+        return f"entry[{self.entry}]" if self.change is None else f"entry[{self.entry}].changes[{self.change}]"
+
+
+@dataclass(frozen=True)
 class ParsedNotifications:
     leads: list[LeadNotification]
     ignored_changes: int
-    malformed_changes: int
+    malformed: tuple[ChangePosition, ...] = ()
+
+    @property
+    def malformed_changes(self) -> int:
+        return len(self.malformed)
 
 
 def parse_leadgen_notifications(raw_body: bytes) -> ParsedNotifications:
     """Read every leadgen change; raise ``MalformedPayload`` when the body is not a notification.
 
-    Duplicate changes inside one POST are folded into one notification. Individual malformed
-    leadgen changes are counted (the caller decides the status) while the valid ones are kept.
+    Duplicate changes inside one POST are folded into one notification. Malformed entries and
+    leadgen changes are reported by position while the valid ones are kept.
     """
     try:
-        body = json.loads(raw_body)
-    except (UnicodeDecodeError, ValueError):
+        body = bounded_json.loads(raw_body)
+    except ValueError:
         raise MalformedPayload("body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
         raise MalformedPayload("body has no entry list")
     if not isinstance(body.get("object"), str):
         raise MalformedPayload("body has no object type")
+    entries: list[Any] = body["entry"]
+    if len(entries) > MAX_CHANGES_PER_POST:
+        raise MalformedPayload(f"more than {MAX_CHANGES_PER_POST} entries in one POST")
 
     leads: dict[str, LeadNotification] = {}
-    ignored = malformed = total = 0
-    for entry in body["entry"]:
-        if not isinstance(entry, dict):
-            raise MalformedPayload("an entry is not an object")
-        changes = entry.get("changes", [])
+    ignored = total = 0
+    malformed: list[ChangePosition] = []
+    for e, entry in enumerate(entries):
+        changes = entry.get("changes", []) if isinstance(entry, dict) else None
         if not isinstance(changes, list):
-            raise MalformedPayload("an entry's changes is not a list")
-        entry_page = str(entry["id"]) if isinstance(entry.get("id"), int | str) else None
-        for change in changes:
-            total += 1
-            if total > MAX_CHANGES_PER_POST:
-                raise MalformedPayload(f"more than {MAX_CHANGES_PER_POST} changes in one POST")
-            if not isinstance(change, dict) or change.get("field") != "leadgen":
+            malformed.append(ChangePosition(e))
+            continue
+        total += len(changes)
+        if total > MAX_CHANGES_PER_POST:
+            raise MalformedPayload(f"more than {MAX_CHANGES_PER_POST} changes in one POST")
+        for c, change in enumerate(changes):
+            if isinstance(change, dict) and change.get("field") != "leadgen":
                 ignored += 1
                 continue
-            try:
-                value = _LeadgenValue.model_validate(change.get("value"))
-            except ValidationError:
-                malformed += 1
+            note = _notification(change, entry)
+            if note is None:
+                malformed.append(ChangePosition(e, c))
                 continue
-            leads.setdefault(
-                value.leadgen_id,
-                LeadNotification(
-                    leadgen_id=value.leadgen_id,
-                    page_id=value.page_id or entry_page,
-                    form_id=value.form_id,
-                    ad_id=value.ad_id or value.adgroup_id,
-                    created_time=value.created_time,
-                ),
-            )
+            leads.setdefault(note.leadgen_id, note)
     if body["object"] != "page":
-        return ParsedNotifications(leads=[], ignored_changes=total, malformed_changes=0)
-    return ParsedNotifications(leads=list(leads.values()), ignored_changes=ignored, malformed_changes=malformed)
+        return ParsedNotifications(leads=[], ignored_changes=total)
+    return ParsedNotifications(leads=list(leads.values()), ignored_changes=ignored, malformed=tuple(malformed))
+
+
+def _notification(change: Any, entry: dict[str, Any]) -> LeadNotification | None:
+    """The change as a notification, or None when a field we would store or queue is invalid."""
+    if not isinstance(change, dict):
+        return None
+    try:
+        value = _LeadgenValue.model_validate(change.get("value"))
+        page_id = value.page_id or _EntryPage.model_validate({"id": entry.get("id")}).id
+    except (ValidationError, RecursionError):
+        return None
+    return LeadNotification(
+        leadgen_id=value.leadgen_id,
+        page_id=page_id,
+        form_id=value.form_id,
+        ad_id=value.ad_id or value.adgroup_id,
+        created_time=value.created_time,
+    )
