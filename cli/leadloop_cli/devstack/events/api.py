@@ -4,6 +4,8 @@ Requests to ``http://127.0.0.1:PORT/{stage}/{path}`` become REST proxy (v1) even
 proxy response becomes the HTTP response. What matters for Meta's webhook is kept exact: the raw body
 bytes (text when UTF-8, else base64 with ``isBase64Encoded``), header names as sent, and API Gateway's
 own answers (403 unknown route, 413 over 10 MB, 502 function error or malformed response, 504 after 29 s).
+Every request gets one access line with the status decided for it, also when the client hung up before
+reading it (noted ``client gone``), so a burst's 504s are all counted.
 Built on the stdlib server: it keeps raw header names, which WSGI servers rewrite.
 """
 
@@ -332,6 +334,26 @@ class ApiGatewayShim:
         if request.command != "HEAD":
             request.wfile.write(response.body)
 
+    def _answer(
+        self,
+        request: BaseHTTPRequestHandler,
+        response: HttpResponse,
+        *,
+        tag: str,
+        path: str,
+        request_id: str,
+        started: float,
+    ) -> None:
+        """Send ``response``; its access line is written whatever happens, so a client that gave up still counts."""
+        gone = ""
+        try:
+            self._respond(request, response, request_id)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError) as exc:
+            request.close_connection = True
+            gone = f"client gone: {type(exc).__name__}"
+        finally:
+            self._access_log(request, response, tag=tag, path=path, started=started, gone=gone)
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
         request_id = str(uuid.uuid4())
@@ -343,14 +365,12 @@ class ApiGatewayShim:
         except _BodyTooLarge:
             request.close_connection = True
             response = _gateway_error(413, "Request Too Long", "RequestEntityTooLargeException")
-            self._respond(request, response, request_id)
-            self._access_log("apigw", request, raw_path, response, started)
+            self._answer(request, response, tag="apigw", path=raw_path, request_id=request_id, started=started)
             return
         found = match_route(self.routes, stage, unquote(path) if path != "/" else "/", request.command)
         if found is None:
             response = _gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
-            self._respond(request, response, request_id)
-            self._access_log("apigw", request, raw_path, response, started)
+            self._answer(request, response, tag="apigw", path=raw_path, request_id=request_id, started=started)
             return
         route, params = found
         headers = list(request.headers.items())
@@ -369,8 +389,7 @@ class ApiGatewayShim:
             request_id=request_id,
         )
         response = self._invoke(route, event)
-        self._respond(request, response, request_id)
-        self._access_log(route.api_id, request, raw_path, response, started)
+        self._answer(request, response, tag=route.api_id, path=raw_path, request_id=request_id, started=started)
 
     def _invoke(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
         box: dict[str, InvokeResult] = {}
@@ -382,10 +401,18 @@ class ApiGatewayShim:
         return proxy_response(box["result"])
 
     def _access_log(
-        self, tag: str, request: BaseHTTPRequestHandler, path: str, response: HttpResponse, started: float
+        self,
+        request: BaseHTTPRequestHandler,
+        response: HttpResponse,
+        *,
+        tag: str,
+        path: str,
+        started: float,
+        gone: str = "",
     ) -> None:
         millis = (time.monotonic() - started) * 1000
-        note = f" ({response.note})" if response.note else ""
+        notes = "; ".join(n for n in (response.note, gone) if n)
+        note = f" ({notes})" if notes else ""
         self._sink.write(
             tag,
             f'{request.client_address[0]} "{request.command} {path}" {response.status} '
