@@ -368,3 +368,16 @@ def test_every_answer_tells_browsers_not_to_sniff_its_type(fn):
     refused = fn.handler(api_event("GET", query={"hub.mode": "subscribe"}), FakeContext())
     assert refused["headers"]["X-Content-Type-Options"] == "nosniff"
     assert post(fn, b"{")["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+def test_retry_successes_count_only_the_leads_this_consumer_stored(env: Env, fn, capsys):
+    lead_id = new_lead(env, 31)
+    _add_fault(env, {"path": rf"/{lead_id}$", "status": 500, "error": {"code": 2, "is_transient": True}, "times": 1})
+    post(fn, webhook_body(lead_id))
+    [message] = env.messages("FetchRetryQueue")
+    # SQS delivers a message twice (at-least-once), both copies in one batch
+    twice = [message, message | {"MessageId": "copy-of-" + message["MessageId"]}]
+    capsys.readouterr()
+    assert fn.handler(sqs_event(env, twice), FakeContext()) == {"batchItemFailures": []}
+    assert env.lead(lead_id)["status"] == "FETCHED"
+    assert emitted_metrics(capsys.readouterr().out)["LeadFetchRetrySucceeded"] == 1

@@ -121,8 +121,11 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
             continue
         if result.lead is not None:
             try:
-                deps.store.save_fetched(result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id)
-                metrics.add_metric(name="LeadFetchRetrySucceeded", unit=MetricUnit.Count, value=1)
+                # False: another delivery or path stored it first; only a first store is a success.
+                if deps.store.save_fetched(
+                    result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id
+                ):
+                    metrics.add_metric(name="LeadFetchRetrySucceeded", unit=MetricUnit.Count, value=1)
             except StoreError:
                 failed.add(item.message_id)
             continue
