@@ -107,7 +107,7 @@ def test_last_record_without_trailing_newline(s3: Any) -> None:
     body = "Id,Email\n1,a@example.com\n2,b@example.com"
     src = source(s3, put(s3, body))
     assert cells(src) == expected(("1", "a@example.com"), ("2", "b@example.com"))
-    assert src.cursor() == {"offset": len(body), "columns": [0, 1], "done": True}
+    assert src.cursor() == {"offset": len(body), "columns": [0, 1], "width": 2, "done": True}
 
 
 def test_blank_and_whitespace_lines_are_skipped(s3: Any) -> None:
@@ -177,13 +177,16 @@ def test_resuming_every_row_through_many_invocations(s3: Any, monkeypatch: pytes
 
 
 def test_a_multiline_record_straddling_read_blocks(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Records far longer than a block, and a CR LF split across two blocks, each resumed around."""
+    """Records far longer than a block, and a CR LF split across two blocks, each resumed around.
+
+    The long multi-line value is in an unmapped column (a mapped one may span 3 extra lines at most).
+    """
     monkeypatch.setattr(sources, "_READ_BYTES", 16)
     long_value = "\r\n".join(f"part {n}, with a comma" for n in range(20))
-    body = f'Id,Email\r\n0,a@example.com\r\n"{long_value}",b@example.com\r\n2,c@example.com\r\n'
+    body = f'Id,Notes,Email\r\n0,,a@example.com\r\n1,"{long_value}",b@example.com\r\n2,,c@example.com\r\n'
     key = put(s3, body)
     full = cells(source(s3, key))
-    assert [row[0] for row in full] == ["0", long_value, "2"]
+    assert full == expected(("0", "a@example.com"), ("1", "b@example.com"), ("2", "c@example.com"))
     for taken in range(4):
         first = source(s3, key)
         head = cells(first, taken)
@@ -194,7 +197,7 @@ def test_cursor_is_at_the_end_of_the_last_record_read(s3: Any) -> None:
     header, one, two = "Id,Email\r\n", '"1\r\n1",a@example.com\r\n', "2,b@example.com\r\n"
     src = source(s3, put(s3, header + one + two))
     assert cells(src, 1) == expected(("1\r\n1", "a@example.com"))
-    assert src.cursor() == {"offset": len(header) + len(one), "columns": [0, 1], "done": False}
+    assert src.cursor() == {"offset": len(header) + len(one), "columns": [0, 1], "width": 2, "done": False}
 
 
 def test_done_cursor_reads_nothing(s3: Any) -> None:
@@ -219,3 +222,82 @@ def test_an_unterminated_quote_swallowing_a_large_file_is_invalid_input(s3: Any)
     with pytest.raises(InvalidReplaceInput) as caught:
         next(rows)
     assert "in.csv" in str(caught.value) and "secret" not in str(caught.value)
+
+
+# ---------------------------------------------------------------------- runaway quotes
+def _people(first: int, count: int) -> str:
+    return "".join(f"{n},secret.{n}@example.com\n" for n in range(first, first + count))
+
+
+def _refused(src: CsvSource) -> str:
+    with pytest.raises(InvalidReplaceInput) as caught:
+        cells(src)
+    message = str(caught.value)
+    assert "secret" not in message and "example.com" not in message
+    return message
+
+
+def test_a_quote_open_until_the_end_of_the_object_is_invalid_input(s3: Any) -> None:
+    """Near the end, the quote swallows the last 100 people instead of hitting the field limit."""
+    head = "Id,Email\n" + _people(0, 1_000)
+    key = put(s3, head + '"1000,secret.broken@example.com\n' + _people(1_001, 100))
+    message = _refused(source(s3, key))
+    assert message == (
+        f"s3://{BUCKET}/in.csv: the record at byte {len(head):,} runs over 101 line(s) to the end of the "
+        "object inside a quote (unterminated_quote); fix the quoting"
+    )
+
+
+def test_a_quote_open_on_the_last_line_is_invalid_input(s3: Any) -> None:
+    key = put(s3, 'Id,Email\n1,a@example.com\n2,"secret.b@example.com')
+    assert "runs over 1 line(s) to the end of the object inside a quote" in _refused(source(s3, key))
+
+
+def test_a_quote_closed_lines_later_with_the_wrong_field_count_is_invalid_input(s3: Any) -> None:
+    body = "Id,Email\n" + _people(0, 2) + '"2,secret.x@example.com\n3,secret.y@example.com"\n' + _people(4, 2)
+    message = _refused(source(s3, put(s3, body)))
+    assert message.endswith(
+        "spans 2 line(s) and has 1 field(s) where the header has 2: a quote that does not close where it "
+        "should; fix the quoting"
+    )
+
+
+def test_a_quote_closed_lines_later_with_the_right_field_count_is_invalid_input(s3: Any) -> None:
+    """The quote around "x, y" closes the stray one and restores the field count: the Id cell spans 12 lines."""
+    key = put(s3, "Id,Email\n" + '"1,secret.x@example.com\n' + _people(2, 10) + '12,"x, y"\n')
+    message = _refused(source(s3, key))
+    assert "the record at byte 9 spans 12 line(s) with line breaks in a mapped column" in message
+    assert "(at most 3 extra allowed)" in message
+
+
+def test_line_breaks_in_unmapped_columns_are_ordinary_values(s3: Any) -> None:
+    notes = "\n".join(f"note {n}" for n in range(40))
+    key = put(s3, f'Id,Notes,Email\n1,"{notes}",a@example.com\n2,,b@example.com\n')
+    assert cells(source(s3, key)) == expected(("1", "a@example.com"), ("2", "b@example.com"))
+
+
+def test_the_header_width_survives_a_resume(s3: Any) -> None:
+    body = "Id,Email\n" + _people(0, 3) + '"3,secret.x@example.com\n4,secret.y@example.com"\n'
+    first = source(s3, put(s3, body))
+    assert len(cells(first, 2)) == 2
+    cursor = json.loads(json.dumps(first.cursor()))
+    assert cursor["width"] == 2
+    assert "has 1 field(s) where the header has 2" in _refused(source(s3, "in.csv", cursor=cursor))
+
+
+def test_a_cursor_from_before_widths_were_kept_still_resumes(s3: Any) -> None:
+    body = "Id,Email\n1,a@example.com\n2,b@example.com\n"
+    src = source(
+        s3, put(s3, body), cursor={"offset": len("Id,Email\n1,a@example.com\n"), "columns": [0, 1], "done": False}
+    )
+    assert cells(src) == expected(("2", "b@example.com"))
+
+
+def test_a_utf16_object_is_refused_naming_its_encoding(s3: Any) -> None:
+    for encoding, name in (("utf-16", "UTF-16"), ("utf-32", "UTF-32")):
+        key = put(s3, "Id,Email\n1,secret.a@example.com\n".encode(encoding))
+        message = _refused(source(s3, key))
+        assert message == (
+            f"s3://{BUCKET}/in.csv starts with a {name} byte-order mark; the replace reads UTF-8 CSV: "
+            "save it as UTF-8 (or convert it, e.g. iconv -f " + name + " -t UTF-8)"
+        )

@@ -7,7 +7,8 @@ state machine's state; they hold keys and byte offsets, never row data.
 * :class:`LeadSource` scans LeadsTable for FETCHED leads of the chosen forms (and age), each hashed
   the way the LeadHasher hashes it for the audience (its form's route: field map, schema, LDU).
 * :class:`CsvSource` streams a CSV object from S3 (UTF-8, header row required), maps the named
-  columns to schema keys, and resumes at the byte offset where the last whole record ended.
+  columns to schema keys, and resumes at the byte offset where the last whole record ended. A quote
+  that swallows the lines after it fails the replace as :class:`InvalidReplaceInput` (see the class).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from leadloop.routing import FormRoute
 _deserializer = TypeDeserializer()
 _READ_BYTES = 1024 * 1024
 _MAX_IN_VALUES = 100
+_MAX_EXTRA_LINES = 3  # lines after its first a mapped value may span, as in `leadloop hash`
+_WIDE_BOMS = (  # UTF-32 first: FF FE also starts the little-endian UTF-16 mark
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 csv.field_size_limit(1024 * 1024)
 
 
@@ -128,7 +136,25 @@ class LeadSource:
 
 
 class CsvSource:
-    """A CSV object in S3, resumed at a byte offset; ``mapping`` is header → schema key."""
+    """A CSV object in S3, resumed at a byte offset; ``mapping`` is header → schema key.
+
+    A stray quote turns the lines after it into one cell of one record, and a replace has no
+    per-row report in which that could show: the people on those lines would silently leave the
+    audience. So the object is refused (:class:`InvalidReplaceInput`, naming the record's byte
+    offset and line count, never a value) when a record
+
+    * is still inside a quote at the end of the object (``unterminated_quote``), or runs past the
+      field limit (csv's error);
+    * spans several lines with a field count other than the header's (single-line short rows are
+      padded as before: nobody is lost there);
+    * spans more than ``_MAX_EXTRA_LINES`` lines after its first with a line break in a mapped
+      column. No Meta key (email, phone, names, city, zip, ids) holds line breaks, yet a CSV writer
+      may put a short multi-line value there; a stray quote closed by a later quoted field with
+      commas in it gives a record of the right width, and this is how it shows. Line breaks in
+      unmapped columns (notes, addresses) are ordinary values.
+
+    A UTF-16 or UTF-32 object (by its byte-order mark) is refused with the encoding named.
+    """
 
     def __init__(
         self,
@@ -149,18 +175,24 @@ class CsvSource:
         position = dict(cursor or {})
         self._offset = int(position.get("offset", 0))
         self._columns: list[int] | None = position.get("columns")
+        self._width: int | None = position.get("width")  # header fields; absent from older cursors
         self._done = bool(position.get("done", False))
+        self._lines_read = 0  # physical lines since this invocation's offset
+        self._record_at = (self._offset, 0)  # byte offset and line count where the current record began
+        self._eof = False
         self.records = 0
 
     def cursor(self) -> dict[str, Any]:
-        return {"offset": self._offset, "columns": self._columns, "done": self._done}
+        return {"offset": self._offset, "columns": self._columns, "width": self._width, "done": self._done}
 
     def rows(self) -> Iterator[HashedRow]:
         try:
             yield from self._records()
         except csv.Error as exc:  # the file's fault (a field over the limit): retrying cannot help
+            start, first = self._record_at
             raise InvalidReplaceInput(
-                f"s3://{self._bucket}/{self._key} is not readable CSV after byte {self._offset}: {exc}"
+                f"s3://{self._bucket}/{self._key} is not readable CSV: the record at byte {start:,} ran over "
+                f"{self._lines_read - first:,} line(s): {exc}"
             ) from None
 
     def _records(self) -> Iterator[HashedRow]:
@@ -173,16 +205,45 @@ class CsvSource:
                 self._done = True
                 return
             self._columns = self._resolve(header)
+            self._width = len(header)
         columns = self._columns
         schema = self.schema
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
+        while True:
+            self._record_at = (self._offset, self._lines_read)
+            record = next(reader, None)
+            if record is None:
+                break
             width = len(record)
             values = {key: record[i] if i < width else "" for key, i in zip(schema, columns, strict=True)}
+            self._check_lines(width, values)
+            if not any(cell.strip() for cell in record):
+                continue
             self.records += 1
             yield hash_row(values, schema, default_country=self._country)
         self._done = True
+
+    def _check_lines(self, width: int, values: Mapping[str, str]) -> None:
+        """Refuse the record just read if a quote swallowed the lines after it (see the class)."""
+        start, first = self._record_at
+        lines = self._lines_read - first
+        where = f"s3://{self._bucket}/{self._key}: the record at byte {start:,}"
+        if self._eof:  # csv hands back a record cut off by the end of the object only inside a quote
+            raise InvalidReplaceInput(
+                f"{where} runs over {lines:,} line(s) to the end of the object inside a quote "
+                "(unterminated_quote); fix the quoting"
+            )
+        if lines <= 1:
+            return
+        if self._width is not None and width != self._width:
+            raise InvalidReplaceInput(
+                f"{where} spans {lines:,} line(s) and has {width} field(s) where the header has {self._width}: "
+                "a quote that does not close where it should; fix the quoting"
+            )
+        if lines - 1 > _MAX_EXTRA_LINES and any("\n" in v or "\r" in v for v in values.values()):
+            raise InvalidReplaceInput(
+                f"{where} spans {lines:,} line(s) with line breaks in a mapped column (at most "
+                f"{_MAX_EXTRA_LINES} extra allowed): a quote that does not close where it should; fix the quoting"
+            )
 
     def _resolve(self, header: Sequence[str]) -> list[int]:
         """Column index for each schema key, from the header (names matched trimmed, case-insensitively)."""
@@ -208,18 +269,24 @@ class CsvSource:
             if code in {"NoSuchKey", "NoSuchBucket", "AccessDenied", "403", "404"}:
                 raise InvalidReplaceInput(f"s3://{self._bucket}/{self._key} cannot be read: {code}") from None
             if code == "InvalidRange":
+                self._eof = True
                 return
             raise StagingError(
                 f"reading s3://{self._bucket}/{self._key} failed: {code or type(exc).__name__}"
             ) from None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = b""
-        first = self._offset == 0
+        first = sniffing = self._offset == 0
         while True:
             block = body.read(_READ_BYTES)
+            pending += block
+            if sniffing:
+                if block and len(pending) < 4:
+                    continue
+                self._refuse_wide_bom(pending)
+                sniffing = False
             if not block:
                 break
-            pending += block
             lines = pending.splitlines(keepends=True)
             pending = lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b""
             for raw in lines:
@@ -227,7 +294,19 @@ class CsvSource:
                 if first:
                     text, first = text.removeprefix("\ufeff"), False
                 self._offset += len(raw)
+                self._lines_read += 1
                 yield text
         if pending:
             self._offset += len(pending)
+            self._lines_read += 1
             yield decoder.decode(pending, final=True).removeprefix("\ufeff" if first else "")
+        self._eof = True
+
+    def _refuse_wide_bom(self, start: bytes) -> None:
+        """A UTF-16/32 export decoded as UTF-8 would only fail later as "the header lacks ..."."""
+        for bom, name in _WIDE_BOMS:
+            if start.startswith(bom):
+                raise InvalidReplaceInput(
+                    f"s3://{self._bucket}/{self._key} starts with a {name} byte-order mark; the replace reads "
+                    f"UTF-8 CSV: save it as UTF-8 (or convert it, e.g. iconv -f {name} -t UTF-8)"
+                )
