@@ -6,6 +6,13 @@ so the final ``os.replace`` is atomic), which is flushed, fsynced and renamed on
 and removed otherwise. A new file is created ``0600`` (hashed contact data is still personal data);
 a replaced file keeps its mode. ``-`` streams to stdout instead.
 
+Only a regular file is ever replaced. A target that exists as anything else is refused, up front and
+again just before the rename: ``os.replace`` would turn a device (``--out /dev/null`` run as root),
+a named pipe or a socket into a file of hashed contact data. A symbolic link is refused too, even to
+a regular file: replacing it would cut the link and leave the rows beside it, and writing through
+it would send personal data wherever the link points, which in a shared directory someone else may
+have chosen. The user can always name the link's target.
+
 Output is ASCII: non-ASCII in a normalized value is ``\\u`` escaped, which every JSON reader decodes
 and no terminal or locale can mangle.
 """
@@ -25,19 +32,45 @@ from typing import Self, TextIO
 
 from leadloop_cli.hashfile.errors import HashFileError, OutputClosed
 
-__all__ = ["JsonlWriter", "check_output_path", "write_text_atomic"]
+__all__ = ["JsonlWriter", "check_output_path", "refuse_non_regular", "write_text_atomic"]
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def refuse_non_regular(target: str) -> None:
+    """Raise unless ``target`` is absent or a regular file (``lstat``: nothing is opened, no link followed)."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise HashFileError(f"cannot check {target}: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+    hint = " (for the report alone: --out - and send stdout to /dev/null)" if stat.S_ISCHR(mode) else ""
+    raise HashFileError(
+        f"{target} is {kind}, not a regular file: it is never replaced; give the path of a new or regular file{hint}"
+    )
 
 
 def check_output_path(target: str, *, input_path: str | None = None) -> None:
     """Fail before any work if ``target`` cannot be (atomically) written."""
     if target == "-":
         return
+    refuse_non_regular(target)
     path = Path(target)
-    if path.is_dir():
-        raise HashFileError(f"{target} is a directory")
     parent = path.parent
     if not parent.is_dir():
         raise HashFileError(f"the directory of {target} does not exist")
@@ -90,6 +123,7 @@ class JsonlWriter:
             if self._temp is not None:
                 os.fsync(self._stream.fileno())
                 self._stream.close()
+                refuse_non_regular(self.target)  # it may have changed since the up-front check
                 os.replace(self._temp, self.target)
         except OSError as exc:
             raise self._write_error(exc) from None
@@ -128,6 +162,7 @@ def write_text_atomic(target: str, text: str) -> None:
         try:
             with open(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+            refuse_non_regular(target)
             os.replace(temp, path)
         finally:
             Path(temp).unlink(missing_ok=True)
