@@ -69,7 +69,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--out", required=True, metavar="OUT.jsonl", help="payload rows ('-' writes stdout)")
     parser.add_argument("--report", metavar="FILE.json", help="also write the report as JSON to FILE")
-    parser.add_argument("--encoding", default="utf-8-sig", help="input encoding (default utf-8-sig: UTF-8, BOM or not)")
+    parser.add_argument(
+        "--encoding",
+        help=(
+            "input encoding, e.g. cp1252 (default: UTF-8 with or without a BOM, or UTF-16/UTF-32 when the "
+            "file starts with their byte-order mark)"
+        ),
+    )
     parser.add_argument(
         "--delimiter", default=",", type=_delimiter, help="field separator: one character, or tab/semicolon/pipe"
     )

@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from leadloop_cli.hashfile.encoding import wide_hint
 from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.reader import has_undecodable
 
@@ -187,7 +188,10 @@ def _find_column(header: Sequence[str], column: str) -> int:
 
 def _missing_message(header: Sequence[str], missing: Sequence[str]) -> str:
     hint = ""
-    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+    wide = wide_hint(header)
+    if wide is not None:
+        hint = f"; the header holds NUL characters: is the file {wide} without a byte-order mark? try --encoding {wide}"
+    elif len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         hint = "; the header has a single column: is the file delimited by something else (--delimiter)?"
     elif any(has_undecodable(name) for name in header):
         hint = "; the header has bytes the encoding could not decode: try --encoding (e.g. cp1252)"

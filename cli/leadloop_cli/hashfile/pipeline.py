@@ -60,7 +60,7 @@ class HashOptions:
     overrides: tuple[tuple[str, str], ...] = ()
     default_country: str | None = None
     prehashed: frozenset[str] = field(default_factory=frozenset)
-    encoding: str = "utf-8-sig"
+    encoding: str | None = None  # None: UTF-8, or what a byte-order mark announces
     delimiter: str = ","
     example_rows: int = EXAMPLE_ROWS
 
@@ -76,6 +76,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
         header = source.header()
         columns = resolve_columns(header, options.schema, options.overrides)
         report.columns = columns.as_dict()
+        report.encoding = source.encoding
         report.country_hint_column = columns.hint_column
         progress.start(source.total_bytes, source.bytes_read)
         try:

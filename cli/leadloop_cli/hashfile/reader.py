@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import BinaryIO, NamedTuple, Self
 
+from leadloop_cli.hashfile.encoding import choose_encoding, peek_start
 from leadloop_cli.hashfile.errors import HashFileError
 
 __all__ = ["MAX_FIELD_CHARS", "MAX_ROW_CHARS", "CsvSource", "Row", "has_undecodable"]
@@ -111,14 +112,20 @@ class _LineFeed:
 
 
 class CsvSource:
-    """A CSV file (or stdin for ``-``) read record by record; use as a context manager."""
+    """A CSV file (or stdin for ``-``) read record by record; use as a context manager.
 
-    def __init__(self, path: str, *, encoding: str = "utf-8-sig", delimiter: str = ",") -> None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise HashFileError(f"unknown --encoding {encoding!r}") from None
+    ``encoding`` ``None`` reads UTF-8, or UTF-16/32 when the file starts with their byte-order mark
+    (:mod:`~.encoding`); :attr:`encoding` is the codec actually used once entered.
+    """
+
+    def __init__(self, path: str, *, encoding: str | None = None, delimiter: str = ",") -> None:
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise HashFileError(f"unknown --encoding {encoding!r}") from None
         self.path = path
+        self._requested = encoding
         self.encoding = encoding
         self._delimiter = delimiter
         self._binary: BinaryIO | None = None
@@ -128,14 +135,24 @@ class CsvSource:
 
     def __enter__(self) -> Self:
         if self.path == "-":
-            self._binary = sys.stdin.buffer
+            binary: BinaryIO = sys.stdin.buffer
         else:
             try:
-                self._binary = open(self.path, "rb")
+                binary = open(self.path, "rb")
             except OSError as exc:
                 raise HashFileError(f"cannot read {self.path}: {exc.strerror or type(exc).__name__}") from None
-            self.total_bytes = _regular_file_size(self._binary)
-        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors="surrogateescape", newline="")
+        try:
+            self.encoding = choose_encoding(peek_start(binary), self._requested)
+        except (HashFileError, OSError) as exc:
+            if self._owns_binary:
+                binary.close()
+            if isinstance(exc, HashFileError):
+                raise
+            raise HashFileError(f"cannot read {self.path}: {exc.strerror or type(exc).__name__}") from None
+        self._binary = binary
+        if self._owns_binary:
+            self.total_bytes = _regular_file_size(binary)
+        self._text = io.TextIOWrapper(binary, encoding=self.encoding, errors="surrogateescape", newline="")
         self._feed = _LineFeed(self._text)
         self._saved_field_limit = csv.field_size_limit(MAX_FIELD_CHARS)
         self._reader = csv.reader(self._feed, delimiter=self._delimiter)
