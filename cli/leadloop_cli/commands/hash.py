@@ -3,9 +3,10 @@
 Reads any size in constant memory, writes one JSON array per line in ``--schema`` order, and
 reports rejected rows and cells by reason with row numbers (never values). Exit status: 0 when the
 run completed, even with rejected rows or cells; 1 with a one-line reason when the input or the
-arguments are unusable (missing or empty file, unknown key, a schema key without a column, ...)
-or when no row produced a payload row, in which case ``OUT`` is left as it was. See
-:mod:`leadloop_cli.hashfile` for how the work is split.
+arguments are unusable (missing or empty file, unknown key, a schema key without a column, a quote
+that swallowed more lines than :mod:`leadloop_cli.hashfile.swallow` allows, an OUT that exists and
+is not a regular file, ...) or when no row produced a payload row, in which case ``OUT`` is left as
+it was. See :mod:`leadloop_cli.hashfile` for how the work is split.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def register(subparsers: Any) -> None:
             "cells. Columns map to keys by name (email, phone_number, first_name, zip_code, ...) unless "
             "--map says otherwise. A report of rejected rows and cells (reasons, counts, row numbers; "
             "never values) goes to stderr. Exit 0 when the run completed; 1 when the input is unusable "
-            "or no row could be hashed (OUT is then left untouched)."
+            "(e.g. a quote that swallows more than 3 lines), OUT exists and is not a regular file, or no "
+            "row could be hashed (OUT is then left untouched)."
         ),
     )
     parser.add_argument("input", metavar="INPUT.csv", help="CSV file with a header row ('-' reads stdin)")
