@@ -166,3 +166,58 @@ def test_forget_command_everywhere(stack: StackClient):
     # And an invalid email is refused before anything is sent
     bad = leadloop_cli(stack, "forget", "--email", "not-an-email")
     assert bad.returncode == 1 and "not valid" in bad.stderr
+
+
+def test_dlq_replay_rebuilds_a_hasher_failure_days_later_from_leadstable(stack: StackClient):
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from leadloop.hasher.markers import FailedRecord, FailureMarkers
+
+    # Given a stored lead whose stream record the hasher gave up on three days ago (recorded in
+    # StateTable; the stream no longer holds it), and the form now feeding a second audience
+    answers = person(5001)
+    email_hash = hashlib.sha256(answers[1]["values"][0].encode()).hexdigest()
+    lead_id = stack.create_lead(answers, deliver=True)
+    stack.wait_for_fetched([lead_id], timeout=30)
+
+    def members(audience: str) -> list[str]:
+        view = stack.sim("GET", f"/_sim/audiences/{audience}")
+        column = view["schema"].index("EMAIL") if "EMAIL" in view.get("schema", []) else None
+        return [row[column] for row in view["members"]] if column is not None else []
+
+    # (the hasher handled it under the old routing: the seeded audience only)
+    wait_until(lambda: email_hash in members(stack.seed["audience_id"]), timeout=90, what="the lead in the audience")
+    created = leadloop_cli(stack, "audience", "create", "--account", stack.seed["account_id"], "--name", "Replayed")
+    assert created.returncode == 0, created.stderr
+    second = created.stdout.strip()
+    ssm, name = stack.aws("ssm"), stack.resources["RoutingParameter"]
+    routing = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    document = json.loads(routing)
+    for form in document["forms"]:
+        form["audience_ids"] = [*form["audience_ids"], second]
+    ssm.put_parameter(Name=name, Value=json.dumps(document), Overwrite=True)
+    try:
+        FailureMarkers(stack.aws("dynamodb"), stack.resources["StateTable"]).record(
+            [FailedRecord("70000000000000000000001", lead_id, "add")]
+        )
+        arrival = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        info = {
+            "shardId": "shardId-00000001",
+            "startSequenceNumber": "70000000000000000000001",
+            "endSequenceNumber": "70000000000000000000001",
+            "approximateArrivalOfFirstRecord": arrival,
+            "batchSize": 1,
+            "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/leads/stream/2026-01-01T00:00:00.000",
+        }
+        queue = stack.resources["LeadHasherFailureDLQ"]
+        stack.aws("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps({"DDBStreamBatchInfo": info}))
+        # When the operator replays the DLQ
+        result = leadloop_cli(stack, "dlq", "replay", "LeadHasherFailureDLQ")
+        # Then the lead's rows are rebuilt from LeadsTable, reach the new audience, and the DLQ is empty
+        assert result.returncode == 0, result.stderr
+        assert "rebuilt 1 range(s)" in result.stdout and "2 row(s) to add" in result.stdout
+        wait_until(lambda: members(second) == [email_hash], timeout=120, what="the replayed lead in the new audience")
+        assert stack.queue_depth("LeadHasherFailureDLQ") == 0
+    finally:
+        ssm.put_parameter(Name=name, Value=routing, Overwrite=True)

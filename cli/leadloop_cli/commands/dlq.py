@@ -1,9 +1,21 @@
-"""``leadloop dlq replay QUEUE``: move dead letters back to the queue they came from.
+"""``leadloop dlq replay QUEUE``: send dead letters back to be processed again.
 
-Only the queues whose messages can be processed again are replayable: FetchRetryDLQ →
-FetchRetryQueue and AudienceDLQ → AudienceQueue. A message is deleted from the DLQ only after its
-copy is accepted by the source queue, so an interrupted replay never loses one. Fetch-retry
-messages get their attempt count reset, so a replayed lead gets every retry again.
+* FetchRetryDLQ → FetchRetryQueue and AudienceDLQ → AudienceQueue: messages are moved back to
+  the queue they came from. Fetch-retry messages get their attempt count reset, so a replayed lead
+  gets every retry again.
+* LeadHasherFailureDLQ: its messages hold only the stream coordinates of a batch the hasher gave
+  up on, and stream records expire after 24 hours, so moving them back would do nothing a day
+  later. The replay rebuilds the rows instead (``leadloop_cli.hasherreplay``): for every failed
+  record in the range, the lead key (and, for a removal, the hashes) the hasher recorded in
+  StateTable before it gave up, plus the range itself read from the stream while it is under 23
+  hours old. Each lead's current state in LeadsTable decides: stored → its add rows, exactly as
+  the hasher makes them; forgotten or deleted → removal of the recorded hashes. The rows go to
+  AudienceQueue and the uploader sends them. Works for the DLQ's whole 14-day retention.
+  A range nothing can be rebuilt for stays in the DLQ and the command exits 1: rebuild the
+  audiences with ``leadloop replace --source leads``, then clear it with ``--discard-unrebuildable``.
+
+A message is deleted from a DLQ only after its copy (or its rebuilt rows) is accepted by the
+target queue, so an interrupted replay never loses one.
 """
 
 from __future__ import annotations
@@ -12,10 +24,20 @@ import argparse
 import json
 from typing import Any
 
+from leadloop.hasher.markers import FailureMarkers, MarkerError
+from leadloop.leads.store import StoreError
+from leadloop.queues import MessageQueue
 from leadloop_cli.commands import CommandError, subcommand_group
+from leadloop_cli.hasherreplay import HasherReplay, ReplayError
+from leadloop_cli.stackconfig import StackConfig
 from leadloop_cli.target import TargetError, add_target_arguments, resolve_target
 
-REPLAYABLE = {"FetchRetryDLQ": "FetchRetryQueue", "AudienceDLQ": "AudienceQueue"}
+REPLAYABLE = {
+    "FetchRetryDLQ": "FetchRetryQueue",
+    "AudienceDLQ": "AudienceQueue",
+    "LeadHasherFailureDLQ": "AudienceQueue",
+}
+REBUILT = "LeadHasherFailureDLQ"
 _RECEIVE_VISIBILITY = 120
 
 
@@ -25,6 +47,11 @@ def register(subparsers: Any) -> None:
     replay.add_argument("queue", choices=sorted(REPLAYABLE), help="the dead-letter queue (template logical id)")
     replay.add_argument("--max", type=int, default=0, help="move at most this many messages (default: all)")
     replay.add_argument("--dry-run", action="store_true", help="only count the messages waiting")
+    replay.add_argument(
+        "--discard-unrebuildable",
+        action="store_true",
+        help=f"{REBUILT}: also delete ranges nothing can be rebuilt for (after a replace from leads)",
+    )
     add_target_arguments(replay)
     replay.set_defaults(handler=run_replay)
 
@@ -41,8 +68,45 @@ def run_replay(args: argparse.Namespace) -> int:
         attrs = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
         print(f"{args.queue}: {attrs['Attributes']['ApproximateNumberOfMessages']} message(s) waiting")
         return 0
+    if args.queue == REBUILT:
+        return _replay_hasher_failures(target, sqs, dlq_url, source_url, args)
     moved = replay(sqs, dlq_url, source_url, limit=args.max or None)
     print(f"moved {moved} message(s) from {args.queue} back to {REPLAYABLE[args.queue]}")
+    return 0
+
+
+def _replay_hasher_failures(target: Any, sqs: Any, dlq_url: str, queue_url: str, args: argparse.Namespace) -> int:
+    try:
+        config = StackConfig.load(target)
+    except TargetError as exc:
+        raise CommandError(f"dlq: {exc}") from None
+    runner = HasherReplay(
+        sqs=sqs,
+        dlq_url=dlq_url,
+        audience_queue=MessageQueue(sqs, queue_url),
+        markers=FailureMarkers(config.client("dynamodb"), config.env["STATE_TABLE_NAME"]),
+        leads=config.lead_store(),
+        routing=config.routing,
+        streams=config.client("dynamodbstreams"),
+        discard_unrebuildable=args.discard_unrebuildable,
+    )
+    try:
+        report = runner.run(limit=args.max or None)
+    except (ReplayError, MarkerError, StoreError) as exc:
+        raise CommandError(f"dlq: {exc}") from None
+    print(
+        f"rebuilt {report.ranges} range(s) of {REBUILT} ({report.records} failed record(s)): "
+        f"{report.rows_added} row(s) to add and {report.rows_removed} to remove sent to AudienceQueue"
+    )
+    if report.discarded:
+        print(f"discarded {report.discarded} range(s) nothing could be rebuilt for")
+    if report.unreadable:
+        raise CommandError(f"dlq: {report.unreadable} message(s) in {REBUILT} are not stream on-failure records (left)")
+    if report.kept:
+        raise CommandError(
+            f"dlq: {report.kept} range(s) left in {REBUILT}: nothing could be rebuilt for some of their records; "
+            "run `leadloop replace --source leads` for the routed audiences, then replay with --discard-unrebuildable"
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from leadloop.hasher.codec import MAX_UNPACKED_BYTES, pack_rows
 from leadloop.hasher.consumer import consume
+from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.messages import MAX_BODY_BYTES, AudienceRowsMessage, MessageError
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
 from leadloop.hasher.service import LEAD_SCHEMA, HasherDeps
@@ -178,9 +180,17 @@ class RefusingQueue:
     refuse: set[str] = field(default_factory=set)
     sent: list[OutgoingMessage] = field(default_factory=list)
 
-    def send_each(self, messages: list[OutgoingMessage]) -> list[bool]:
+    def send_each(self, messages: Sequence[OutgoingMessage]) -> list[bool]:
         self.sent += messages
         return [json.loads(m.body)["audience_id"] not in self.refuse for m in messages]
+
+
+@dataclass
+class NoteMarkers:
+    written: list[FailedRecord] = field(default_factory=list)
+
+    def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None:
+        self.written += failed
 
 
 def stream_record(sequence: str, lead: str, form: str) -> dict[str, Any]:
@@ -210,9 +220,11 @@ def test_a_refused_packed_message_fails_every_record_whose_rows_it_carries_and_n
     queue = RefusingQueue(refuse={"222"})
     records = [stream_record("100", "1", "10"), stream_record("200", "2", "20"), stream_record("300", "3", "10")]
     event = {"Records": records}
-    answer = consume(event, None, HasherDeps(routing=lambda: routing, audience_queue=queue))  # type: ignore[arg-type]
+    markers = NoteMarkers()
+    answer = consume(event, None, HasherDeps(routing=lambda: routing, audience_queue=queue, markers=markers))
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["100", "300"]
     # one message per audience for the whole batch
     bodies = [AudienceRowsMessage.from_body(m.body) for m in queue.sent]
     assert [(m.audience_id, m.lead_ids) for m in bodies] == [("111", ["1", "2", "3"]), ("222", ["1", "3"])]
     assert queue.sent[0].reason == "add 3 row(s)"
+    assert [m.sequence for m in markers.written] == ["100", "300"]

@@ -5,6 +5,11 @@ together; then each record is settled through ``BatchProcessor``: a record whose
 be read, or whose rows rode in a message SQS refused, is reported by sequence number, so Lambda
 retries from it (with bisection in the template) and, after the retry limit, sends the batch's
 coordinates to the on-failure destination for replay.
+
+Before any record is reported failed, or the batch fails as a whole, the failed records are
+written to StateTable (``markers``): the lead key, the change, and for a removal its hashed rows.
+The replay rebuilds rows from those and LeadsTable, long after the stream records expired. If that
+write fails, the invocation fails, so Lambda retries the batch rather than lose the records.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from leadloop.hasher.failures import change_of, describe, describe_all, sequence_of
+from leadloop.hasher.markers import MarkerError
 from leadloop.hasher.packing import AudienceRow
 from leadloop.hasher.reporting import emit_rejected
-from leadloop.hasher.service import HasherDeps, classify, rows_for_change, send_all
+from leadloop.hasher.service import HasherDeps, rows_for_change, send_all
 from leadloop.observability import logger
 
 
@@ -25,26 +32,16 @@ class NotQueued(Exception):
 
 
 def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, Any]:
-    routing = deps.routing()
-    pending: list[tuple[str, AudienceRow]] = []
-    failed: set[str] = set()
-    for raw in event.get("Records", []):
-        record = DynamoDBRecord(raw)
-        stream = record.dynamodb
-        sequence = str(stream.sequence_number) if stream else ""
-        try:
-            change = classify(
-                record.event_name.name if record.event_name else "",
-                stream.new_image if stream else None,
-                stream.old_image if stream else None,
-                record.user_identity,
-            )
-            if change is not None:
-                pending += [(sequence, row) for row in rows_for_change(change, routing)]
-        except Exception:
-            logger.exception("a stream record could not be hashed", extra={"sequence_number": sequence})
-            failed.add(sequence)
-    failed |= send_all(pending, deps) if pending else set()
+    records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
+    try:
+        failed = _queue_rows(records, deps)
+    except MarkerError:
+        raise  # StateTable refused: the invocation fails and Lambda retries the batch
+    except Exception:
+        # The whole batch fails (Lambda retries and bisects it): record every record first.
+        logger.exception("the stream batch failed as a whole", extra={"records": len(records)})
+        deps.markers.record(describe_all(records, deps.routing))
+        raise
     emit_rejected()
 
     def record_handler(record: DynamoDBRecord) -> None:
@@ -55,3 +52,27 @@ def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, 
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
+
+
+def _queue_rows(records: list[DynamoDBRecord], deps: HasherDeps) -> set[str]:
+    """Queue every record's rows; returns the sequence numbers of failed records (already recorded)."""
+    routing = deps.routing()
+    pending: list[tuple[str, AudienceRow]] = []
+    outcomes: dict[str, tuple[DynamoDBRecord, list[AudienceRow] | None]] = {}
+    failed: set[str] = set()
+    for record in records:
+        sequence = sequence_of(record)
+        try:
+            change = change_of(record)
+            rows = rows_for_change(change, routing) if change is not None else []
+        except Exception:
+            logger.exception("a stream record could not be hashed", extra={"sequence_number": sequence})
+            outcomes[sequence] = (record, None)
+            failed.add(sequence)
+            continue
+        outcomes[sequence] = (record, rows)
+        pending += [(sequence, row) for row in rows]
+    failed |= send_all(pending, deps) if pending else set()
+    if failed:
+        deps.markers.record([describe(*outcomes[s]) for s in sorted(failed)])
+    return failed

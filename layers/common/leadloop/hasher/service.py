@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from leadloop.audience import HashedRow, hash_row, normalize
 from leadloop.hasher.mapping import lead_record
+from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.messages import check_rows, is_id
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
 from leadloop.hasher.reporting import count_rejected
 from leadloop.observability import MetricUnit, logger, metrics
-from leadloop.queues import MessageQueue, OutgoingMessage
+from leadloop.queues import OutgoingMessage
 from leadloop.routing import FormRoute, Routing
 
 FETCHED = "FETCHED"
@@ -78,10 +79,20 @@ def classify(
     return None
 
 
+class Markers(Protocol):
+    def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None: ...
+
+
+class Sender(Protocol):
+    def send_each(self, messages: Sequence[OutgoingMessage]) -> list[bool]: ...
+
+
 @dataclass
 class HasherDeps:
     routing: Callable[[], Routing]
-    audience_queue: MessageQueue
+    audience_queue: Sender
+    #: Where failed records are written before they are reported (StateTable).
+    markers: Markers
 
 
 LDU_KEYS = ("DATA_PROCESSING_OPTIONS", "DATA_PROCESSING_OPTIONS_COUNTRY", "DATA_PROCESSING_OPTIONS_STATE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from leadloop import aws
+from leadloop.hasher.markers import FailureMarkers
 from leadloop.hasher.service import HasherDeps
 from leadloop.queues import MessageQueue
 from leadloop.routing import Routing, load_routing
@@ -21,4 +22,9 @@ def routing() -> Routing:
 
 @functools.cache
 def hasher_deps() -> HasherDeps:
-    return HasherDeps(routing=routing, audience_queue=MessageQueue(aws.client("sqs"), settings().audience_queue_url))
+    s = settings()
+    return HasherDeps(
+        routing=routing,
+        audience_queue=MessageQueue(aws.client("sqs"), s.audience_queue_url),
+        markers=FailureMarkers(aws.client("dynamodb"), s.state_table_name),
+    )

@@ -1,0 +1,164 @@
+"""StateTable records of the stream records the hasher reported failed: replays outlive the stream.
+
+LeadHasherFailureDLQ receives only stream coordinates (shard, sequence range), and stream records
+expire after 24 hours. So before the hasher reports a record as failed it records, durably, what
+a replay needs to rebuild the record's rows from LeadsTable later:
+
+* ``pk`` ``hasher-failed``, ``sk`` the sequence number zero-padded to 40 digits, so the records of
+  one dead-lettered range are one Query (``BETWEEN`` its first and last sequence numbers);
+* ``leadgen_id`` and ``change`` (``add``, ``remove``, or ``unknown`` when the record could not be read);
+* ``removals``: for a removal, the hashed rows it would have sent (hashes only, validated like a
+  queue message): the answers are gone from LeadsTable, so they cannot be hashed again later;
+* ``expires_at``: 15 days, past the DLQ's 14-day retention.
+
+Nothing is cleared when a retry later succeeds: a record only counts when a dead-lettered range
+covers it, and replaying a lead is idempotent (rows rebuilt from its current state).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadloop.hasher.messages import check_rows
+from leadloop.hasher.packing import AudienceRow, GroupKey
+
+PK = "hasher-failed"
+TTL_SECONDS = 15 * 86400
+_WIDTH = 40
+_BATCH_WRITE = 25
+_ATTEMPTS = 5
+
+Change = Literal["add", "remove", "unknown"]
+
+
+class MarkerError(RuntimeError):
+    """The failure records could not be written or read; the caller must not carry on as if they were."""
+
+
+@dataclass(frozen=True)
+class FailedRecord:
+    sequence: str
+    leadgen_id: str
+    change: Change
+    #: For a removal: the hashed rows it would have sent (one per audience).
+    removals: tuple[AudienceRow, ...] = ()
+
+
+def sort_key(sequence: str) -> str:
+    """Sequence numbers are decimal strings of varying length: padded, they sort as numbers."""
+    return sequence.zfill(_WIDTH)
+
+
+class FailureMarkers:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None:
+        """Write every record (an overwrite on a retry); ``MarkerError`` unless all were written."""
+        stamp = int(time.time()) if now is None else now
+        requests = [{"PutRequest": {"Item": _item(f, stamp)}} for f in failed]
+        for start in range(0, len(requests), _BATCH_WRITE):
+            self._write(requests[start : start + _BATCH_WRITE])
+
+    def in_range(self, first: str, last: str) -> list[FailedRecord]:
+        """The records whose sequence number lies in ``first``..``last`` (both included), in order."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": PK},
+                ":first": {"S": sort_key(first)},
+                ":last": {"S": sort_key(last)},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[FailedRecord] = []
+        while True:
+            try:
+                answer = self._ddb.query(**kwargs)
+            except (ClientError, BotoCoreError) as exc:
+                raise MarkerError(f"reading failure records failed: {_code(exc)}") from None
+            found += [_record(item) for item in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def delete(self, sequences: Iterable[str]) -> None:
+        keys = [{"DeleteRequest": {"Key": _key(s)}} for s in dict.fromkeys(sequences)]
+        for start in range(0, len(keys), _BATCH_WRITE):
+            self._write(keys[start : start + _BATCH_WRITE])
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self._table: requests}
+        for attempt in range(_ATTEMPTS):
+            try:
+                answer = self._ddb.batch_write_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                raise MarkerError(f"writing failure records failed: {_code(exc)}") from None
+            pending = answer.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            time.sleep(0.05 * 2**attempt)
+        raise MarkerError("writing failure records failed: items left unprocessed")
+
+
+def _key(sequence: str) -> dict[str, Any]:
+    return {"pk": {"S": PK}, "sk": {"S": sort_key(sequence)}}
+
+
+def _item(failed: FailedRecord, now: int) -> dict[str, Any]:
+    item: dict[str, Any] = _key(failed.sequence) | {
+        "sequence": {"S": failed.sequence},
+        "leadgen_id": {"S": failed.leadgen_id or "-"},
+        "change": {"S": failed.change},
+        "recorded_at": {"N": str(now)},
+        "expires_at": {"N": str(now + TTL_SECONDS)},
+    }
+    if failed.removals:
+        for row in failed.removals:  # the last guard: nothing but hashes is written here
+            check_rows(row.key.schema, [row.cells], row.key.page_ids)
+        item["removals"] = {"S": json.dumps([_row_json(r) for r in failed.removals], separators=(",", ":"))}
+    return item
+
+
+def _row_json(row: AudienceRow) -> dict[str, Any]:
+    key = row.key
+    return {
+        "audience_id": key.audience_id,
+        "schema": list(key.schema),
+        "page_ids": list(key.page_ids),
+        "account_id": key.account_id,
+        "cells": list(row.cells),
+    }
+
+
+def _record(item: dict[str, Any]) -> FailedRecord:
+    lead = item["leadgen_id"]["S"]
+    change = item["change"]["S"]
+    removals = tuple(
+        AudienceRow(
+            GroupKey(r["audience_id"], "remove", tuple(r["schema"]), tuple(r["page_ids"]), r["account_id"]),
+            lead,
+            tuple(r["cells"]),
+        )
+        for r in json.loads(item.get("removals", {}).get("S", "[]"))
+    )
+    return FailedRecord(
+        sequence=item["sequence"]["S"],
+        leadgen_id="" if lead == "-" else lead,
+        change=change if change in ("add", "remove") else "unknown",
+        removals=removals,
+    )
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or type(exc).__name__)
+    return type(exc).__name__
