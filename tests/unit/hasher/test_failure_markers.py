@@ -78,7 +78,7 @@ def test_a_retry_overwrites_the_record_and_raw_values_are_never_written(ddb: Any
     assert markers.in_range("8", "8") == []
 
 
-def test_many_records_are_written_in_batches_of_25(ddb: Any):
+def test_many_records_are_all_written(ddb: Any):
     markers = FailureMarkers(ddb, TABLE)
     markers.record([FailedRecord(str(n), str(n), "add") for n in range(1, 61)], now=NOW)
     assert len(markers.in_range("1", "60")) == 60
@@ -192,3 +192,19 @@ def test_a_batch_that_fails_as_a_whole_records_every_record_first():
         ("100", "1", "add"),
         ("200", "2", "unknown"),
     ]
+
+
+def test_the_hasher_only_ever_puts_items_one_by_one():
+    """Its role is granted dynamodb:PutItem on StateTable, nothing else."""
+
+    @dataclass
+    class Recording:
+        calls: list[str] = field(default_factory=list)
+
+        def put_item(self, **kwargs: Any) -> dict[str, Any]:
+            self.calls.append("put_item")
+            return {}
+
+    client = Recording()
+    FailureMarkers(client, TABLE).record([FailedRecord(str(n), str(n), "add") for n in range(30)], now=NOW)
+    assert client.calls == ["put_item"] * 30

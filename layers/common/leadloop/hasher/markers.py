@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,8 +32,7 @@ from leadloop.hasher.packing import AudienceRow, GroupKey
 PK = "hasher-failed"
 TTL_SECONDS = 15 * 86400
 _WIDTH = 40
-_BATCH_WRITE = 25
-_ATTEMPTS = 5
+_PARALLEL = 8
 
 Change = Literal["add", "remove", "unknown"]
 
@@ -61,11 +61,25 @@ class FailureMarkers:
         self._table = table_name
 
     def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None:
-        """Write every record (an overwrite on a retry); ``MarkerError`` unless all were written."""
+        """Write every record (an overwrite on a retry); ``MarkerError`` unless all were written.
+
+        One PutItem each, a few at a time: the hasher's role may put items, never batch-write.
+        """
+        if not failed:
+            return
         stamp = int(time.time()) if now is None else now
-        requests = [{"PutRequest": {"Item": _item(f, stamp)}} for f in failed]
-        for start in range(0, len(requests), _BATCH_WRITE):
-            self._write(requests[start : start + _BATCH_WRITE])
+        items = [_item(f, stamp) for f in failed]  # validated before anything is written
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(items))) as pool:
+            errors = [e for e in pool.map(self._put, items) if e]
+        if errors:
+            raise MarkerError(f"writing {len(errors)} failure record(s) failed: {errors[0]}")
+
+    def _put(self, item: dict[str, Any]) -> str:
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            return _code(exc)
+        return ""
 
     def in_range(self, first: str, last: str) -> list[FailedRecord]:
         """The records whose sequence number lies in ``first``..``last`` (both included), in order."""
@@ -91,22 +105,11 @@ class FailureMarkers:
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def delete(self, sequences: Iterable[str]) -> None:
-        keys = [{"DeleteRequest": {"Key": _key(s)}} for s in dict.fromkeys(sequences)]
-        for start in range(0, len(keys), _BATCH_WRITE):
-            self._write(keys[start : start + _BATCH_WRITE])
-
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self._table: requests}
-        for attempt in range(_ATTEMPTS):
+        for sequence in dict.fromkeys(sequences):
             try:
-                answer = self._ddb.batch_write_item(RequestItems=pending)
+                self._ddb.delete_item(TableName=self._table, Key=_key(sequence))
             except (ClientError, BotoCoreError) as exc:
-                raise MarkerError(f"writing failure records failed: {_code(exc)}") from None
-            pending = answer.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(0.05 * 2**attempt)
-        raise MarkerError("writing failure records failed: items left unprocessed")
+                raise MarkerError(f"deleting failure records failed: {_code(exc)}") from None
 
 
 def _key(sequence: str) -> dict[str, Any]:
