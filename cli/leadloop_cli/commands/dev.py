@@ -13,6 +13,7 @@ from typing import Any
 
 from leadloop_cli import statefile
 from leadloop_cli.commands import CommandError, subcommand_group
+from leadloop_cli.workerpool import DEFAULT_WORKERS, MAX_WORKERS
 
 __all__ = ["register"]
 
@@ -35,6 +36,14 @@ def register(subparsers: Any) -> None:
     up.add_argument("--log-file", type=Path, help=f"where every function logs (default {statefile.default_log_file()})")
     up.add_argument("--template", type=Path, help="SAM template (default: infra/template.yaml)")
     up.add_argument("--stack-name", default="leadloop-local", help="stack name used in physical names")
+    up.add_argument(
+        "--workers",
+        type=_workers,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"warm workers per function that reserves no concurrency (default {DEFAULT_WORKERS}; "
+        f"a reserving function gets its ReservedConcurrentExecutions; at most {MAX_WORKERS} each)",
+    )
     up.set_defaults(handler=run_up)
 
     fire = group.add_parser("fire", help="invoke a function (or state machine) with one of its schedules now")
@@ -42,6 +51,17 @@ def register(subparsers: Any) -> None:
     fire.add_argument("event_name", nargs="?", metavar="EVENT_NAME", help="needed when it has several schedules")
     fire.add_argument("--local", action="store_true", help="target the running `leadloop dev up`")
     fire.set_defaults(handler=run_fire)
+
+
+def _workers(text: str) -> int:
+    """A pool size within what one machine's memory holds."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_WORKERS}")
+    return value
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -89,6 +109,7 @@ def run_up(args: argparse.Namespace) -> int:
         stack_name=args.stack_name,
         log_file=args.log_file,
         schedules=args.schedules,
+        pool_size=args.workers,
     )
     try:
         try:

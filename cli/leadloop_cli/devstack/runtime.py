@@ -3,7 +3,9 @@
 Each worker (:mod:`worker`) is one "container": started with exactly the template's environment for
 that function plus what Lambda itself injects, it imports the handler once and serves invocations.
 The parent enforces the function's Timeout (kill, answer "Task timed out"), replaces workers that
-die, and keeps a small pool per function so e.g. the webhook and a poller can run at the same time.
+die, and grows a pool per function on demand: its reserved concurrency, else ``dev up --workers``
+(:mod:`leadloop_cli.workerpool`), so a burst of webhooks runs side by side as Lambda would scale it.
+A worker killed while idle is dropped, never handed the next invocation.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ..workerpool import DEFAULT_WORKERS, pool_size_for
 from .logsink import LogSink
 from .resources import FunctionSpec
 
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_SECONDS = 10.0
+#: Workers of one function importing at once: on a few cores, more would only slow each start.
+MAX_STARTING = 2
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -225,7 +230,11 @@ class _Worker:
 
 
 class FunctionRuntime:
-    """Invokes one function: a lazily grown pool of warm workers, Lambda's timeout and error shapes."""
+    """Invokes one function: a lazily grown pool of warm workers, Lambda's timeout and error shapes.
+
+    ``pool_size`` is the pool of a function without ReservedConcurrentExecutions; one that reserves
+    concurrency gets exactly that many workers, as Lambda would run it (see :mod:`leadloop_cli.workerpool`).
+    """
 
     def __init__(
         self,
@@ -234,14 +243,13 @@ class FunctionRuntime:
         aws_endpoint_url: str,
         region: str,
         sink: LogSink,
-        pool_size: int = 2,
+        pool_size: int = DEFAULT_WORKERS,
     ) -> None:
         self.spec = spec
         self._endpoint = aws_endpoint_url
         self._region = region
         self._sink = sink
-        reserved = spec.reserved_concurrency
-        self.pool_size = max(1, min(pool_size, reserved) if reserved else pool_size)
+        self.pool_size = pool_size_for(spec.reserved_concurrency, pool_size)
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._starting = 0
@@ -263,28 +271,36 @@ class FunctionRuntime:
         return worker
 
     def _acquire(self) -> _Worker:
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise _WorkerGone("the local stack is shutting down")
-                if self._idle:
-                    worker = self._idle.pop()
-                    self._busy.add(worker)
-                    return worker
-                if len(self._busy) + self._starting < self.pool_size:
-                    self._starting += 1
-                    break
-                self._cond.wait()
+        dead: list[_Worker] = []
+        try:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise _WorkerGone("the local stack is shutting down")
+                    while self._idle and self._idle[-1].exit_code() is not None:
+                        dead.append(self._idle.pop())  # killed while idle: Lambda never reuses it
+                    if self._idle:
+                        worker = self._idle.pop()
+                        self._busy.add(worker)
+                        return worker
+                    if len(self._busy) + self._starting < self.pool_size and self._starting < MAX_STARTING:
+                        self._starting += 1
+                        break
+                    self._cond.wait()
+        finally:
+            for gone in dead:
+                gone.kill()
         try:
             worker = self._spawn()
         except BaseException:
             with self._cond:
                 self._starting -= 1
-                self._cond.notify()
+                self._cond.notify_all()
             raise
         with self._cond:
             self._starting -= 1
             self._busy.add(worker)
+            self._cond.notify_all()  # a waiter may start the next worker now
         return worker
 
     def _release(self, worker: _Worker, *, keep: bool) -> None:

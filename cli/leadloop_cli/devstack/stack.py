@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 
 from .. import statefile
+from ..workerpool import DEFAULT_WORKERS
 from . import lambda_hook
 from .events.api import ApiGatewayShim
 from .events.dynamodb import StreamPoller
@@ -89,7 +90,8 @@ class LocalStack:
     (``~/.leadloop``); tests pass ``write_state_file=False``. ``schedules`` runs Schedule/ScheduleV2
     timers (off: fire them with :meth:`fire_schedule`). ``seed=False`` skips the Meta secret, routing
     and simulator objects; ``graph_factory=None`` runs without a Graph simulator (tests pass a stub
-    with the same interface). ``pool_size`` caps warm workers per function (and ReservedConcurrency).
+    with the same interface). ``pool_size`` is the warm workers of each function without reserved
+    concurrency; a function that reserves some gets that many (:mod:`leadloop_cli.workerpool`).
     """
 
     def __init__(
@@ -105,7 +107,7 @@ class LocalStack:
         schedules: bool = False,
         seed: bool = True,
         graph_factory: GraphFactory | None = default_graph_factory,
-        pool_size: int = 2,
+        pool_size: int = DEFAULT_WORKERS,
         host: str = "127.0.0.1",
     ) -> None:
         self.template_path = Path(template_path) if template_path else find_template()

@@ -158,7 +158,7 @@ def test_init_error_then_fixed_code_is_picked_up(tmp_path: Path, sink: LogSink) 
 
 def test_pool_runs_invocations_in_parallel_up_to_its_size(sink: LogSink) -> None:
     runtime = FunctionRuntime(
-        _spec(HANDLERS / "echo", timeout=10, reserved=5),
+        _spec(HANDLERS / "echo", timeout=10),
         aws_endpoint_url="http://x",
         region="us-east-1",
         sink=sink,
