@@ -37,6 +37,9 @@ class LeadFetchSettings(CommonSettings):
     fetch_retry_dlq_url: _Name = Field(alias="FETCH_RETRY_DLQ_URL")
     webhook_response_budget_seconds: float = Field(default=3.0, alias="WEBHOOK_RESPONSE_BUDGET_SECONDS", gt=0)
     max_fetch_attempts: int = Field(default=8, alias="MAX_FETCH_ATTEMPTS", ge=1)
+    #: Days a lead may wait out Meta's throttling (spending no attempts) before it is parked;
+    #: well inside the 90 days Meta keeps a lead.
+    max_throttle_wait_days: int = Field(default=7, alias="MAX_THROTTLE_WAIT_DAYS", ge=1, le=60)
     webhook_max_body_bytes: int = Field(default=2 * 1024 * 1024, alias="WEBHOOK_MAX_BODY_BYTES", ge=1024)
     retry_base_delay_seconds: int = Field(default=30, alias="RETRY_BASE_DELAY_SECONDS", ge=0, le=900)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -381,3 +382,72 @@ def test_retry_successes_count_only_the_leads_this_consumer_stored(env: Env, fn,
     assert fn.handler(sqs_event(env, twice), FakeContext()) == {"batchItemFailures": []}
     assert env.lead(lead_id)["status"] == "FETCHED"
     assert emitted_metrics(capsys.readouterr().out)["LeadFetchRetrySucceeded"] == 1
+
+
+# ---------------------------------------------------------------------- throttling
+def _throttle_fault(env: Env, lead_id: str, *, regain_minutes: int = 30) -> None:
+    usage = {PAGE_ID: [{"type": "leadgen", "call_count": 100, "estimated_time_to_regain_access": regain_minutes}]}
+    _add_fault(
+        env,
+        {
+            "path": rf"/{lead_id}$",
+            "status": 400,
+            "error": {"code": 80005, "message": "There have been too many leadgen api calls"},
+            "headers": {"X-Business-Use-Case-Usage": json.dumps(usage)},
+        },
+    )
+
+
+def _retry_message(lead_id: str, **fields: object) -> dict:
+    body = {"leadgen_id": lead_id, "page_id": PAGE_ID, "form_id": FORM_ID} | fields
+    return {"MessageId": f"m-{lead_id}", "ReceiptHandle": "r-1", "Body": json.dumps(body), "Attributes": {}}
+
+
+def _delayed(env: Env) -> int:
+    attrs = env.client("sqs").get_queue_attributes(
+        QueueUrl=env.resource("FetchRetryQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessagesDelayed"])
+
+
+def test_a_throttled_webhook_read_waits_without_spending_an_attempt(env: Env, fn):
+    lead_id = new_lead(env, 40)
+    _throttle_fault(env, lead_id, regain_minutes=30)
+    assert post(fn, webhook_body(lead_id))["statusCode"] == 200
+    assert _delayed(env) == 1 and env.messages("FetchRetryDLQ", wait_delayed=0) == []
+    item = env.lead(lead_id)
+    assert item["status"] == "PENDING" and "code=80005" in item["last_error"]
+
+
+def test_a_throttled_retry_spends_no_attempt_even_at_the_last_one(env: Env):
+    # Two attempts allowed, one spent: before, this throttled read was the second and parked the lead
+    fn = env.use_function("LeadFetchFunction", MAX_FETCH_ATTEMPTS="2")
+    lead_id = new_lead(env, 41)
+    _throttle_fault(env, lead_id, regain_minutes=30)
+    answer = fn.handler(sqs_event(env, [_retry_message(lead_id, attempts=1)]), FakeContext())
+    assert answer == {"batchItemFailures": []}  # acknowledged: a fresh copy carries the wait
+    assert env.messages("FetchRetryDLQ", wait_delayed=0) == []
+    assert _delayed(env) == 1
+    assert env.lead(lead_id) is None or env.lead(lead_id)["status"] != "FAILED"
+
+
+def test_a_copy_that_arrives_before_metas_wait_is_over_is_sent_on_unread(env: Env, fn):
+    lead_id = new_lead(env, 42)
+    not_before = int(time.time()) + 3600
+    message = _retry_message(lead_id, attempts=3, throttled=2, not_before=not_before, first_notified_at=1)
+    assert fn.handler(sqs_event(env, [message]), FakeContext()) == {"batchItemFailures": []}
+    assert env.sim.calls() == []
+    assert _delayed(env) == 1 and env.messages("FetchRetryDLQ", wait_delayed=0) == []
+
+
+def test_a_lead_throttled_past_the_ceiling_is_parked_with_the_reason(env: Env, fn):
+    lead_id = new_lead(env, 43)
+    _throttle_fault(env, lead_id)
+    eight_days_ago = int(time.time()) - 8 * 86400
+    message = _retry_message(lead_id, attempts=0, throttled=40, first_notified_at=eight_days_ago)
+    assert fn.handler(sqs_event(env, [message]), FakeContext()) == {"batchItemFailures": []}
+    [parked] = env.messages("FetchRetryDLQ")
+    reason = parked["MessageAttributes"]["reason"]["StringValue"]
+    assert "throttled by Meta for 7 days" in reason and "code=80005" in reason
+    assert json.loads(parked["Body"])["first_notified_at"] is None  # a replay starts a new wait
+    assert _delayed(env) == 0

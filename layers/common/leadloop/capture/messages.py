@@ -23,9 +23,17 @@ class FetchRetryMessage(BaseModel):
     created_time: CreatedTime | None = None
     attempts: int = Field(default=0, ge=0)
     reason: str = Field(default="", max_length=600)
+    #: When the webhook first queued the lead (Unix time): the throttle ceiling counts from it.
+    first_notified_at: int | None = Field(default=None, ge=0)
+    #: Meta's rate limit says not to read before this Unix time (see ``capture.throttle``).
+    not_before: int | None = Field(default=None, ge=0)
+    #: Throttled reads so far; they spend no attempts.
+    throttled: int = Field(default=0, ge=0)
 
     @classmethod
-    def from_notification(cls, note: LeadNotification, *, attempts: int, reason: str) -> FetchRetryMessage:
+    def from_notification(
+        cls, note: LeadNotification, *, attempts: int, reason: str, first_notified_at: int | None = None
+    ) -> FetchRetryMessage:
         return cls(
             leadgen_id=note.leadgen_id,
             page_id=note.page_id,
@@ -33,6 +41,7 @@ class FetchRetryMessage(BaseModel):
             created_time=note.created_time,
             attempts=attempts,
             reason=reason[:600],
+            first_notified_at=first_notified_at,
         )
 
     def notification(self) -> LeadNotification:

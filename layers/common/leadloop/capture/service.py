@@ -3,7 +3,8 @@
 The webhook answers Meta only after every notification is durably recorded (a ``PENDING`` stub),
 then spends what is left of its budget fetching leads with batch calls. Whatever was not fetched
 in time, or failed, goes to FetchRetryQueue; a lead Meta will never return goes to FetchRetryDLQ
-with the reason. Token and permission failures are loud and keep the lead queued. Nothing is
+with the reason. Token and permission failures are loud and keep the lead queued. A throttled
+read spends no attempt: the lead waits as long as Meta says (``capture.throttle``). Nothing is
 dropped: an error that leaves work unqueued propagates so the caller answers 5xx and Meta retries.
 """
 
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from leadloop.capture import throttle
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
 from leadloop.leads.reader import LeadReadResult, read_leads
@@ -26,6 +28,8 @@ from leadloop.webhook.payload import LeadNotification
 
 AUTH_RETRY_DELAY_SECONDS = 900
 MIN_FETCH_WINDOW_SECONDS = 0.3
+#: How long a lead may wait out Meta's throttling, from its first notification, before it is parked.
+DEFAULT_MAX_THROTTLE_WAIT_SECONDS = 7 * 86400
 
 
 @dataclass
@@ -37,6 +41,7 @@ class CaptureDeps:
     clock: Callable[[], float] = time.time
     base_retry_delay: int = 30
     max_attempts: int = 8
+    max_throttle_wait_seconds: int = DEFAULT_MAX_THROTTLE_WAIT_SECONDS
 
 
 @dataclass
@@ -61,7 +66,7 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
     parked: list[OutgoingMessage] = []
     for result, note in _fetch(to_fetch, deps, deadline=deadline):
         if result is None:
-            retries.append(_retry(note, attempts=0, reason="webhook time budget spent", delay=0))
+            retries.append(_retry(note, attempts=0, reason="webhook time budget spent", delay=0, now=now))
             continue
         if result.lead is not None:
             try:
@@ -72,14 +77,18 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
                 else:
                     report.already_stored += 1
             except StoreError as exc:
-                retries.append(_retry(note, attempts=1, reason=str(exc), delay=deps.base_retry_delay))
+                retries.append(_retry(note, attempts=1, reason=str(exc), delay=deps.base_retry_delay, now=now))
             continue
         assert result.error is not None
         _note_error(result.error, note)
         reason = result.error.describe()
         retry_later = result.error.retryable or isinstance(result.error, GraphAuthError)
-        if retry_later:
-            retries.append(_retry(note, attempts=1, reason=reason, delay=_delay_for(result.error, 1, deps)))
+        if isinstance(result.error, GraphThrottledError):
+            first = FetchRetryMessage.from_notification(note, attempts=0, reason=reason, first_notified_at=now)
+            waiting = throttle.next_wait(first, result.error, attempts=0, now=now)
+            retries.append(_queued(waiting, delay=_until(waiting, now)))
+        elif retry_later:
+            retries.append(_retry(note, attempts=1, reason=reason, delay=_delay_for(result.error, 1, deps), now=now))
         else:
             parked.append(_retry(note, attempts=1, reason=reason, delay=0))
         with contextlib.suppress(StoreError):  # bookkeeping only: the queued message carries the reason
@@ -105,16 +114,21 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
 
     Successes and parked leads are acknowledged. A failure hides its message for a backoff
     (visibility change) and is reported so SQS redelivers it; after ``max_attempts`` the lead is
-    parked in the DLQ with the last reason. Leads not read before ``deadline`` (the function's
-    timeout, less a margin) are reported too and come back after the visibility timeout.
+    parked in the DLQ with the last reason. Every receive of a copy is an attempt except a
+    throttled read: that copy is replaced by a fresh one carrying Meta's wait and the attempts
+    spent so far (``capture.throttle``), and a copy that arrives before the wait is over is sent
+    on unread. Leads not read before ``deadline`` (the function's timeout, less a margin) are
+    reported too and come back after the visibility timeout.
     """
     statuses = deps.store.statuses(r.message.leadgen_id for r in received)
     pending = [r for r in received if not (statuses.get(r.message.leadgen_id) or LeadStatus.PENDING).settled]
+    now = int(deps.clock())
+    sent_on = [(r, r.message) for r in pending if throttle.is_waiting(r.message, now)]
+    due = [r for r in pending if not throttle.is_waiting(r.message, now)]
     failed: set[str] = set()
     parked: list[tuple[ReceivedRetry, FetchRetryMessage]] = []
-    notes = [r.message.notification() for r in pending]
-    now = int(deps.clock())
-    for (result, _note), item in zip(_fetch(notes, deps, deadline=deadline), pending, strict=True):
+    notes = [r.message.notification() for r in due]
+    for (result, note), item in zip(_fetch(notes, deps, deadline=deadline), due, strict=True):
         attempts = item.message.attempts + item.receive_count
         if result is None:
             failed.add(item.message_id)
@@ -131,8 +145,18 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
             continue
         error = result.error
         assert error is not None
-        _note_error(error, item.message.notification())
+        _note_error(error, note)
         reason = error.describe()
+        if isinstance(error, GraphThrottledError):
+            spent = attempts - 1  # this receive was a throttled read, not an attempt
+            if throttle.waited_too_long(item.message, now=now, max_wait=deps.max_throttle_wait_seconds):
+                reason = throttle.ceiling_reason(error, deps.max_throttle_wait_seconds)
+                parked.append((item, FetchRetryMessage.from_notification(note, attempts=spent, reason=reason)))
+                continue
+            sent_on.append((item, throttle.next_wait(item.message, error, attempts=spent, now=now)))
+            with contextlib.suppress(StoreError):  # bookkeeping only: the queued copy carries the reason
+                deps.store.note_fetch_failure(item.message.leadgen_id, reason, failed=False, now=now)
+            continue
         retry_later = error.retryable or isinstance(error, GraphAuthError)
         if retry_later and attempts < deps.max_attempts:
             try:
@@ -142,10 +166,15 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
                 pass  # the default visibility timeout still brings the message back
             failed.add(item.message_id)
             continue
-        parked.append(
-            (item, FetchRetryMessage.from_notification(item.message.notification(), attempts=attempts, reason=reason))
-        )
+        parked.append((item, FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason)))
 
+    return failed | _send_on(sent_on, deps, now=now) | _park(parked, deps, now=now)
+
+
+# ---------------------------------------------------------------------- helpers
+def _park(parked: Sequence[tuple[ReceivedRetry, FetchRetryMessage]], deps: CaptureDeps, *, now: int) -> set[str]:
+    """Send each lead to FetchRetryDLQ with its reason and mark it FAILED; returns what could not be."""
+    failed: set[str] = set()
     for item, message in parked:
         try:
             deps.dead_letters.send([_queued(message, delay=0)])
@@ -165,7 +194,30 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
     return failed
 
 
-# ---------------------------------------------------------------------- helpers
+def _send_on(waiting: Sequence[tuple[ReceivedRetry, FetchRetryMessage]], deps: CaptureDeps, *, now: int) -> set[str]:
+    """Queue a fresh copy of each waiting lead; the received copy is acknowledged once it is sent.
+
+    A copy the queue refused falls back to hiding the received one for the wait (it is reported
+    as failed, so it comes back; that receive will count as an attempt).
+    """
+    if not waiting:
+        return set()
+    accepted = deps.retry_queue.send_each([_queued(message, delay=_until(message, now)) for _, message in waiting])
+    failed: set[str] = set()
+    for (item, message), ok in zip(waiting, accepted, strict=True):
+        if ok:
+            continue
+        with contextlib.suppress(QueueError):  # the default visibility timeout still brings it back
+            deps.retry_queue.delay_redelivery(item.receipt_handle, _until(message, now))
+        failed.add(item.message_id)
+    return failed
+
+
+def _until(message: FetchRetryMessage, now: int) -> int:
+    """Seconds left of Meta's wait (the queue delays at most 15 minutes of it)."""
+    return max(0, (message.not_before or now) - now)
+
+
 def _fetch(
     notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: float | None
 ) -> list[tuple[LeadReadResult | None, LeadNotification]]:
@@ -188,8 +240,11 @@ def _fetch(
     return [(results.get(n.leadgen_id), n) for n in notes]
 
 
-def _retry(note: LeadNotification, *, attempts: int, reason: str, delay: int) -> OutgoingMessage:
-    return _queued(FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason), delay=delay)
+def _retry(
+    note: LeadNotification, *, attempts: int, reason: str, delay: int, now: int | None = None
+) -> OutgoingMessage:
+    message = FetchRetryMessage.from_notification(note, attempts=attempts, reason=reason, first_notified_at=now)
+    return _queued(message, delay=delay)
 
 
 def _queued(message: FetchRetryMessage, *, delay: int) -> OutgoingMessage:
@@ -197,8 +252,6 @@ def _queued(message: FetchRetryMessage, *, delay: int) -> OutgoingMessage:
 
 
 def _delay_for(error: GraphError, attempt: int, deps: CaptureDeps) -> int:
-    if isinstance(error, GraphThrottledError):
-        return int(error.retry_after)
     if isinstance(error, GraphAuthError):
         return AUTH_RETRY_DELAY_SECONDS
     backoff = deps.base_retry_delay * (2 ** max(0, attempt - 1))
@@ -214,6 +267,9 @@ def _note_error(error: GraphError, note: LeadNotification) -> None:
     if isinstance(error, GraphAuthError):
         metrics.add_metric(name="GraphAuthFailure", unit=MetricUnit.Count, value=1)
         logger.error("Graph token or permission failure: leads are kept queued until it is fixed", extra=fields)
+    elif isinstance(error, GraphThrottledError):
+        metrics.add_metric(name="LeadFetchThrottled", unit=MetricUnit.Count, value=1)
+        logger.warning("lead fetch throttled: waiting as long as Meta says", extra=fields)
     else:
         metrics.add_metric(name="LeadFetchFailed", unit=MetricUnit.Count, value=1)
         logger.warning("lead fetch failed", extra=fields)

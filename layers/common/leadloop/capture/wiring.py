@@ -41,4 +41,5 @@ def capture_deps() -> CaptureDeps:
         dead_letters=MessageQueue(aws.client("sqs"), s.fetch_retry_dlq_url),
         base_retry_delay=s.retry_base_delay_seconds,
         max_attempts=s.max_fetch_attempts,
+        max_throttle_wait_seconds=s.max_throttle_wait_days * 86400,
     )
