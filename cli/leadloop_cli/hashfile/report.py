@@ -62,6 +62,8 @@ class Span:
         return {"row": self.row, "lines": [self.first_line, self.last_line], "reason": self.reason}
 
     def text(self) -> str:
+        if self.first_line == self.last_line:
+            return f"row {self.row:,} (line {self.first_line:,}) {self.reason}"
         return f"row {self.row:,} (lines {self.first_line:,}-{self.last_line:,}) {self.reason}"
 
 
@@ -154,7 +156,7 @@ class RunReport:
             shown = ", ".join(span.text() for span in self.swallowed[:_TEXT_ROWS])
             more = self.swallowed_total - min(len(self.swallowed), _TEXT_ROWS)
             lines.append(
-                f"{self.lines_swallowed:,} line(s) taken in by quoted fields: {shown}"
+                f"stray quotes: {self.lines_swallowed:,} line(s) taken in: {shown}"
                 + (f" and {more:,} more row(s)" if more else "")
             )
         cells = [

@@ -47,7 +47,14 @@ def test_a_malformed_record_within_the_limit_is_rejected_and_its_lines_reported(
     assert data["lines_read"] == 1 + 1 + 4 + 1
     assert data["lines_swallowed"] == 3
     assert data["swallowed"] == [{"row": 3, "lines": [3, 6], "reason": "ragged_row"}]
-    assert "3 line(s) taken in by quoted fields: row 3 (lines 3-6) ragged_row" in report.render()
+    assert "stray quotes: 3 line(s) taken in: row 3 (lines 3-6) ragged_row\n" in report.render()
+
+
+def test_the_summary_lists_the_first_spans_and_counts_the_rest(tmp_path):
+    body = b"".join(_runaway(1, tag) + _ok(tag) for tag in range(12)) + b'"open@x.io,5550100000,x'
+    summary = _run(tmp_path, HEADER + body).render().splitlines()[1]
+    assert summary.startswith("stray quotes: 12 line(s) taken in: row 2 (lines 2-3) ragged_row, row 4 (lines 5-6)")
+    assert summary.endswith("row 20 (lines 29-30) ragged_row and 3 more row(s)")
 
 
 def test_a_malformed_record_past_the_limit_fails_the_run_before_out_is_touched(tmp_path):
@@ -122,3 +129,9 @@ def test_no_value_reaches_the_message_or_the_report(tmp_path):
     with pytest.raises(HashFileError) as caught:
         _run(tmp_path, HEADER + _runaway(9))
     assert "x.io" not in str(caught.value) and "eaten" not in str(caught.value)
+
+
+def test_a_quote_open_on_the_last_line_costs_that_row_only(tmp_path):
+    report = _run(tmp_path, HEADER + _ok(0) + b'"open@x.io,5550100000,x')
+    assert report.rows_written == 1 and report.lines_swallowed == 0
+    assert "stray quotes: 0 line(s) taken in: row 3 (line 3) unterminated_quote" in report.render()
