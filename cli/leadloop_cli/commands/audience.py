@@ -45,7 +45,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
 
 def run_create(args: argparse.Namespace) -> int:
     account = args.account if args.account.startswith("act_") else f"act_{args.account}"
-    if not account[4:].isdigit():
+    if not (account[4:].isascii() and account[4:].isdigit()):
         raise CommandError("audience: --account must look like act_123")
     graph = _config(args).graph()
     form = {"name": args.name, "subtype": "CUSTOM", "customer_file_source": args.source}
@@ -60,7 +60,7 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    if not args.audience_id.isdigit():
+    if not (args.audience_id.isascii() and args.audience_id.isdigit()):
         raise CommandError("audience status: the audience id is a number")
     config = _config(args)
     graph = config.graph()

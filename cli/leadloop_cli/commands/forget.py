@@ -55,7 +55,7 @@ class ForgetReport:
 def run(args: argparse.Namespace) -> int:
     if not args.email and not args.phone:
         raise CommandError("forget: give --email and/or --phone")
-    if args.everywhere and not (args.account or "").removeprefix("act_").isdigit():
+    if args.everywhere and not _ascii_digits((args.account or "").removeprefix("act_")):
         raise CommandError("forget: --everywhere needs --account act_ID")
     try:
         config = StackConfig.load(resolve_target(args))
@@ -103,3 +103,8 @@ def forget_person(
             store.forget(str(lead["leadgen_id"]), now=int(time.time()))
             report.leads_forgotten += 1
     return report
+
+
+def _ascii_digits(text: str) -> bool:
+    """Meta's ids are ASCII digits; ``str.isdigit`` alone also takes Arabic-Indic or full-width ones."""
+    return text.isascii() and text.isdigit()

@@ -47,7 +47,7 @@ class MetaSide:
                     raise ExistingTestLead(existing) from None
             raise
         lead_id = answer.data.get("id") if isinstance(answer.data, dict) else None
-        if not isinstance(lead_id, str) or not lead_id.isdigit():
+        if not isinstance(lead_id, str) or not (lead_id.isascii() and lead_id.isdigit()):
             raise GraphPermanentError("the test lead answer carries no lead id")
         return lead_id
 
