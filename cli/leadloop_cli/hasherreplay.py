@@ -106,15 +106,15 @@ class HasherReplay:
     def run(self, *, limit: int | None = None) -> ReplayReport:
         """Replay every range (or ``limit``); ranges left in the DLQ are visible again at the end."""
         report = ReplayReport()
-        left: list[str] = []
+        left: dict[str, str] = {}  # message id → receipt handle of every range not (yet) replayed
         try:
             self._run(report, left, limit)
         finally:
-            for handle in left:
+            for handle in left.values():
                 self.sqs.change_message_visibility(QueueUrl=self.dlq_url, ReceiptHandle=handle, VisibilityTimeout=0)
         return report
 
-    def _run(self, report: ReplayReport, left: list[str], limit: int | None) -> None:
+    def _run(self, report: ReplayReport, left: dict[str, str], limit: int | None) -> None:
         seen: set[str] = set()
         while limit is None or report.messages < limit:
             want = 10 if limit is None else max(1, min(10, limit - report.messages))
@@ -127,11 +127,12 @@ class HasherReplay:
             fresh = [m for m in answer.get("Messages", []) if m["MessageId"] not in seen]
             if not fresh:
                 return
+            left.update({m["MessageId"]: m["ReceiptHandle"] for m in fresh})
             for message in fresh:
                 seen.add(message["MessageId"])
                 report.messages += 1
-                if not self._one(message, report):
-                    left.append(message["ReceiptHandle"])
+                if self._one(message, report):
+                    del left[message["MessageId"]]
 
     def _one(self, message: dict[str, Any], report: ReplayReport) -> bool:
         """Replay one range; False when it stays in the DLQ."""

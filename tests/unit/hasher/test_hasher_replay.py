@@ -244,7 +244,7 @@ def test_refused_rows_leave_the_range_and_its_records_in_place():
     markers = Markers([FailedRecord("100", "1", "add")])
     with pytest.raises(ReplayError):
         replay(dlq, markers, Leads({"1": lead("1")}), Queue(accept=False), Streams()).run()
-    assert dlq.deleted == [] and len(markers.records) == 1
+    assert dlq.deleted == [] and len(markers.records) == 1 and dlq.shown == ["m1"]
 
 
 def test_messages_that_are_not_on_failure_records_are_left_and_counted():
