@@ -197,3 +197,35 @@ def test_stream_batches_end_before_6_mb_and_a_full_one_does_not_wait_for_the_win
         assert len(events) == 3 and keys == [f"k{n}" for n in range(40)]
     else:  # two full batches go at once; the last, partial one waits for the window
         assert len(events) == 2 and keys == [f"k{n}" for n in range(len(keys))] and delivered == len(keys) < 40
+
+
+def test_a_paused_poller_takes_no_batch_until_resumed(tmp_path: Path):
+    """(The bench pauses the uploader's poller while the hasher fills the queue.)"""
+    import threading
+
+    sqs = FakeSqs()
+    sqs.add("waiting")
+    events: list[Any] = []
+    poller = sqs_poller(tmp_path, sqs, events, batch_size=1)
+    poller.pause()
+    poller.start()
+    poller.stop()
+    poller.join()
+    assert sqs.in_flight == set() and events == []  # never even received
+
+    delivered = threading.Event()
+    poller = sqs_poller(tmp_path, sqs, events, batch_size=1)
+    original = poller.deliver
+
+    def deliver(messages: list[dict[str, Any]]) -> None:
+        original(messages)
+        delivered.set()
+
+    poller.deliver = deliver  # type: ignore[method-assign]
+    poller.pause()
+    poller.start()
+    poller.resume()
+    assert delivered.wait(30)
+    poller.stop()
+    poller.join()
+    assert [r["body"] for e in events for r in e["Records"]] == ["waiting"]
