@@ -35,9 +35,10 @@ class MotoEndpoint:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from . import sqs_scaling
+        from . import ddb_atomic, sqs_scaling
 
         sqs_scaling.install()
+        ddb_atomic.install()
 
         self._previous_config = copy.deepcopy(dict(default_user_config))
         # werkzeug would print one line per request on stderr; keep warnings only.
