@@ -223,3 +223,9 @@ def test_the_readme_deploy_section_names_every_parameter(template: CfnTemplate):
     deploy = readme[readme.index("## Deploy") : readme.index("## Replace")]
     missing = [name for name in template.document["Parameters"] if f"`{name}`" not in deploy]
     assert missing == []
+
+
+def test_the_lead_hasher_may_record_failed_records_for_replay():
+    """Without it every failed record becomes a whole-batch error and the DLQ range has nothing to rebuild."""
+    statements = _inline_statements(deployed(), "LeadHasherFunctionRole")
+    assert _grants(statements, ["dynamodb:PutItem"], {"Fn::GetAtt": ["StateTable", "Arn"]})
