@@ -17,7 +17,7 @@ PLACEHOLDER = "REPLACE_ME"
 
 
 class MetaCredentials(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     app_secret: SecretStr
     verify_token: SecretStr

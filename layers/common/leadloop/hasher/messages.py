@@ -61,7 +61,7 @@ def check_rows(schema: Sequence[str], rows: Sequence[Sequence[str]], page_ids: S
 
 
 class AudienceRowsMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, hide_input_in_errors=True)
 
     v: Literal[2] = 2
     audience_id: _Id
@@ -113,7 +113,7 @@ class AudienceRowsMessage(BaseModel):
 class _LegacyRowsMessage(BaseModel):
     """v1: one lead's rows in plain JSON (what the hasher sent before rows were packed)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     v: Literal[1] = 1
     audience_id: _Id

@@ -36,14 +36,14 @@ _OptionalId = Annotated[_Id | None, BeforeValidator(_none_if_zero)]
 
 
 class FieldAnswer(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True, hide_input_in_errors=True)
 
     name: str
     values: list[str] = Field(default_factory=list)
 
 
 class DisclaimerResponse(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True, hide_input_in_errors=True)
 
     checkbox_key: str
     is_checked: str = ""
@@ -52,7 +52,7 @@ class DisclaimerResponse(BaseModel):
 class GraphLead(BaseModel):
     """A lead read from ``GET /{lead_id}`` or ``/{form_id}/leads``; raw answers kept verbatim."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True, hide_input_in_errors=True)
 
     id: _Id
     created_time: datetime
