@@ -21,7 +21,12 @@ RAW = "jane.doe.private@example.com"
 TOKEN = "EAAB-secret-token-value-1234567890"
 
 CASES: list[tuple[str, Callable[[], Any]]] = [
-    (RAW, lambda: AudienceRowsMessage(audience_id="1", op="add", schema=["EMAIL"], rows=[[RAW]], lead_ids=["1"])),
+    (
+        RAW,
+        lambda: AudienceRowsMessage.model_validate(
+            {"audience_id": "1", "op": "add", "schema": ["EMAIL"], "rows": [[RAW]], "lead_ids": ["1"]}
+        ),
+    ),
     (
         RAW,
         lambda: GraphLead.model_validate(
