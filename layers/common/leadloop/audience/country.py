@@ -1,13 +1,27 @@
 """COUNTRY: lower-case ISO 3166-1 alpha-2 (meta-api.md §7.2), and the country hint for PHONE/ST/ZIP.
 
-Accepted: alpha-2 and alpha-3 codes in any case, ISO numeric codes, the ISO short, official and
-common names from ``pycountry`` ("United States", "Korea, Republic of", "South Korea"), and a
-short alias list of names people actually type (USA, UK, Great Britain, England, Russia, Holland,
-Ivory Coast, Turkey, Czech Republic, UAE, ...) plus the endonyms most seen in lead forms
-(Deutschland, España, Brasil, Italia, Schweiz, Nederland, Polska, ...). Case, accents, spaces and
-punctuation are ignored ("U.S.A." = "usa", "Côte d'Ivoire" = "cotedivoire"). Names in
-non-Latin scripts are not recognised. Meta's SDKs keep the first two letters ("United States" →
-``un``), which is another country's code or none.
+Accepted spellings:
+
+* ISO 3166-1 alpha-2 and alpha-3 codes in any case ("US", "us", "USA", "GBR");
+* the ISO short, official and common names from ``pycountry`` ("United States", "Korea, Republic
+  of", "South Korea");
+* a short alias list of names people actually type (UK, Great Britain, England, Russia, Holland,
+  Ivory Coast, Turkey, Czech Republic, UAE, ...) and the endonyms most seen in lead forms
+  (Deutschland, España, Brasil, Italia, Schweiz, Nederland, Polska, ...).
+
+Case, accents, spaces and punctuation are ignored ("U.S.A." = "usa", "Côte d'Ivoire" =
+"cotedivoire").
+
+Refused (``invalid_country``):
+
+* numbers, including ISO 3166-1 numeric codes ("840", "12", "826"): a number in a country column
+  is far more often junk or a misplaced field (a dialling code, a ZIP fragment, a row id) than an
+  ISO numeric code, and reading it as one sends the person to the wrong country ("12" would be
+  Algeria). A number is not a country hint for PHONE/ST/ZIP either;
+* names in non-Latin scripts, and anything else that names no country ("Narnia", "XX", "U1").
+
+Meta's SDKs keep the first two letters ("United States" → ``un``), which is another country's
+code or none.
 
 The index is built from pycountry on first use, not at import.
 """
@@ -72,33 +86,27 @@ _ALIASES = {
 
 
 @cache
-def _index() -> tuple[dict[str, str], dict[str, str]]:
-    """(folded name or code → alpha-2, numeric code → alpha-2), built from pycountry once."""
+def _index() -> dict[str, str]:
+    """Folded name or alpha-2/alpha-3 code → alpha-2, built from pycountry once."""
     import pycountry
 
     names: dict[str, str] = {}
-    numeric: dict[str, str] = {}
     countries = list(pycountry.countries)
     for attr in ("alpha_2", "alpha_3", "name", "common_name", "official_name"):
         for country in countries:
             value = getattr(country, attr, None)
             if value:
                 names.setdefault(ascii_letters(value), country.alpha_2.lower())
-    for country in countries:
-        numeric[country.numeric] = country.alpha_2.lower()
     for code, aliases in _ALIASES.items():
         for alias in aliases:
             names.setdefault(alias, code)
-    return names, numeric
+    return names
 
 
 def country_code(text: str) -> str | None:
-    """The lower-case alpha-2 code that ``text`` names, or None."""
-    names, numeric = _index()
-    if text.isascii() and text.isdigit():
-        return numeric.get(text.zfill(3)) if len(text) <= 3 else None
+    """The lower-case alpha-2 code that ``text`` names, or None (always for a number: see the module doc)."""
     folded = ascii_letters(text)
-    return names.get(folded) if folded else None
+    return _index().get(folded) if folded else None
 
 
 def normalize_country(text: str, country: str | None = None) -> Normalized:

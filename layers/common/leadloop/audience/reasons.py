@@ -19,7 +19,8 @@ token                  meaning
 ``invalid_city``       CT with no a–z letter left
 ``invalid_state``      ST that is not a US state (US rows) or has no a–z letter left
 ``invalid_zip``        ZIP that is not a postal code of the row's country
-``invalid_country``    COUNTRY that is not a country name or ISO 3166-1 code
+``invalid_country``    COUNTRY that is not a country name or ISO 3166-1 alpha-2/alpha-3 code; a
+                       number (an ISO numeric code too) is refused
 ``invalid_madid``      MADID that is not a (non-zero) IDFA/GAID UUID
 ``invalid_id``         PAGEUID/APPUID that is not a numeric id
 ``unknown_key``        a schema key Meta does not define
