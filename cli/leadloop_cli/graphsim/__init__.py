@@ -62,7 +62,7 @@ integer percent of ``app_hourly_budget`` calls per rolling hour, default 20000, 
 ``X-Business-Use-Case-Usage`` ``{"<page_id>": [{"type": "leadgen", "call_count", "total_cputime",
 "total_time", "estimated_time_to_regain_access"}]}`` (percent, minutes).
 
-Lead reads (``GET /{lead}``, ``/{form}/leads``, the same as batch items) check, in order: the
+Lead reads (``GET /{lead}``, ``/{form}/leads``, ``/{ad}/leads``, the same as batch items) check, in order: the
 token sees the Page (else 200 "(#200) The access token does not have permission to access leads
 or settings of this Page", HTTP 403); it holds ``leads_retrieval`` (else 200 "(#200) Requires
 leads_retrieval permission to access leads", HTTP 403; meta-api.md §1.1 makes it mandatory); the
@@ -74,28 +74,41 @@ app's mode (``/_sim/app``): a development-mode app sees only leads created ``by_
 reading another lead alone → 10 "(#10) Application does not have permission for this action: an
 app in development mode can only retrieve leads submitted by people with a role on the app", HTTP
 403 (Meta: such apps cannot retrieve them; 10 is Graph's app-capability denial, apart from the
-token/Page family 200), while ``/{form}/leads`` leaves them out silently (paging and cursors only
+token/Page family 200), while the leads edges leave them out silently (paging and cursors only
 see the visible leads; ``leads_count`` counts all). Refused reads do not count against the leadgen
 budget. Webhook deliveries ignore Leads Access, scopes and the app's mode (Meta sends a
 development-mode app only role users' leads; here a test sends what it wants, so the read side
 can be shown).
 
-- ``GET /{v}/{lead_id}?fields=a,b`` → the lead with only those fields plus ``id`` (default
-  ``id,created_time``). Fields: id, created_time (``2026-11-24T10:00:00+0000``), form_id, ad_id,
-  ad_name, adset_id, adset_name, campaign_id, campaign_name, field_data, custom_disclaimer_responses,
-  is_organic, platform ("fb"), partner_name; post, post_submission_check_result, retailer_item_id,
+- ``GET /{v}/{lead_id}?fields=a,b`` → the lead with only those fields plus ``id``. Without
+  ``fields`` (here and on the leads edges): ``created_time,id,ad_id,form_id,field_data``, the set
+  Meta's sample read shows (meta-api.md §1.3; its "…" beyond them is undocumented, and the SDK's
+  ``Lead`` sends no fields by default, so nothing more is invented). Fields: id, created_time
+  (``2026-11-24T10:00:00+0000``), form_id, ad_id, ad_name, adset_id, adset_name, campaign_id,
+  campaign_name, field_data, custom_disclaimer_responses, is_organic, platform ("fb"),
+  partner_name; post, post_submission_check_result, retailer_item_id,
   home_listing, vehicle are accepted and never set. Absent values are left out (organic leads have
   no ad_* fields). Unknown field → 100 "Tried accessing nonexisting field". Counts against the
   leadgen budget.
-- ``GET /{v}/{form_id}/leads?fields&limit&after&filtering`` → newest first, ``{"data", "paging":
-  {"cursors": {"before", "after"}, "next"?}}``. ``after`` is present on every non-empty page,
-  ``next`` only when more remain; an empty result is ``{"data": []}`` without ``paging``.
-  ``next`` repeats fields, limit (the effective one) and filtering, plus ``access_token`` and
-  ``appsecret_proof`` only when the request carried them in the query string. ``limit`` default
+- ``GET /{v}/{form_id}/leads?fields&limit&after|before&filtering`` → newest first, ``{"data",
+  "paging": {"cursors": {"before", "after"}, "previous"?, "next"?}}``. Both cursors are present on
+  every non-empty page (``after`` on the last page too); ``next`` only when older leads remain,
+  ``previous`` only when newer leads precede the page (never on the first page); an empty result is
+  ``{"data": []}`` without ``paging``. ``after=C`` gives the ``limit`` leads following C,
+  ``before=C`` the ``limit`` leads just preceding it (cursor paging both ways, as Graph documents);
+  both at once → 100. ``next``/``previous`` repeat fields, limit (the effective one) and
+  filtering, plus ``access_token`` and ``appsecret_proof`` only when the request carried them in
+  the query string, and the one cursor (``after`` / ``before``). ``limit`` default
   25, values above 500 are clamped to 500, non-positive/non-integer → 100. ``filtering`` is a JSON
   array of ``{"field": "time_created", "operator": GREATER_THAN|GREATER_THAN_OR_EQUAL|LESS_THAN,
-  "value": unix}`` ANDed; anything else → 100. Bad ``after`` cursor → 100. ``before`` /
-  ``previous`` are not implemented. Each page counts once against the leadgen budget.
+  "value": unix}`` ANDed; anything else → 100. Bad cursor → 100. Each page counts once against
+  the leadgen budget.
+- ``GET /{v}/{ad_id}/leads`` (same parameters and answer; meta-api.md §1.4) → the leads whose
+  ``ad_id`` is the ad, newest first. The simulator has no ad objects: an ad is known through its
+  leads (``POST /_sim/leads`` with ``ad_id``), so an ad id without leads → 100/33 like any unknown
+  id; other edges of an ad → 100 "nonexisting field". The token must be able to read the leads
+  of every Page the ad's leads came from (checks as above); the call counts against the leadgen
+  budget of the Page of the ad's oldest lead.
 - ``GET /{v}/{form_id}?fields=id,name,status,leads_count,page``, ``GET /{v}/{page_id}?fields=id,name,
   access_token`` (``access_token``: the Page token, to any token granted the Page, which is how a
   user or system-user token gets a Page token from Meta).
@@ -157,7 +170,9 @@ are not counted; validation errors (100, 2650, 1713230) are.
 
 - ``POST /{v}/act_{id}/customaudiences`` ``name`` (required), ``subtype=CUSTOM`` (required; other
   subtypes → 100), ``description``, ``customer_file_source`` (USER_PROVIDED_ONLY |
-  PARTNER_PROVIDED_ONLY | BOTH_USER_AND_PARTNER_PROVIDED, optional) → ``{"id"}`` (17-digit string).
+  PARTNER_PROVIDED_ONLY | BOTH_USER_AND_PARTNER_PROVIDED; required with subtype CUSTOM as Meta
+  documents, meta-api.md §5.2: missing or other → 100) → ``{"id"}`` (17-digit string).
+  (``POST /_sim/audiences`` may still leave it unset.)
 - ``GET /{v}/{audience_id}?fields=`` (default ``id``): id, name, account_id, subtype, description,
   customer_file_source (when set), operation_status ``{code, description}`` (200 "Normal"; 414/415
   from ``usersreplace``, else only what ``/_sim`` sets; 410/411/412 are not derived),
@@ -194,10 +209,15 @@ are not counted; validation errors (100, 2650, 1713230) are.
   Removals accept either kind (removal by ``EXTERN_ID`` alone must work). Invalid entries (counted,
   not applied): a row with a non-empty cell of a hashed key (EMAIL PHONE GEN DOBY DOBM DOBD LN FN
   FI CT ST ZIP COUNTRY) that is not 64 lowercase hex characters (unlike Meta, which silently
-  accepts unhashed text; here it catches client bugs), or a row with no non-empty cell outside the
-  LDU columns. ``invalid_entry_samples`` is an object ``{"<malformed cell>": "<schema key>"}``, at
-  most 100, for this call (``{}`` when none). Answer ``{"audience_id", "session_id", "num_received",
-  "num_invalid_entries", "invalid_entry_samples"}``; the two counts are cumulative for the session
+  accepts unhashed text; here it catches client bugs); a row with any cell equal to the SHA-256 of
+  the empty string (``e3b0c442…b855``: a hashed blank, which Meta counts invalid; it never matches
+  anyone, so removing ``[someone, sha256("")]`` removes nobody); a row with a MADID that is not
+  all lower case (Meta documents lower case; Meta's Python SDK sends a single-key
+  MOBILE_ADVERTISER_ID unchanged, so an upper-case IDFA from it lands here); or a row with no
+  non-empty cell outside the LDU columns. ``invalid_entry_samples`` is an object
+  ``{"<malformed cell>": "<schema key>"}``, at most 100, for this call (``{}`` when none). Answer
+  ``{"audience_id", "session_id", "num_received", "num_invalid_entries", "invalid_entry_samples"}``;
+  the two counts are cumulative for the session
   (a call without ``session`` is a one-batch session with a generated id).
   Membership (applied at once; Meta takes hours): members are rows aligned with the audience's
   schema (the union of uploaded keys, in first-use order; older rows padded with ``""``); an add
@@ -207,9 +227,17 @@ are not counted; validation errors (100, 2650, 1713230) are.
   identifying cells removes members equal to it on all its non-empty non-LDU cells (a shared
   first name alone never removes anyone).
 - ``POST /{v}/{audience_id}/usersreplace`` replaces every member (meta-api.md §6). ``payload`` as
-  for ``/users`` (same parsing, 471 → 100/1713230, structure → 100, data-format lock → the same 2650
-  message) and ``session`` (required here: missing → 100); subtype not CUSTOM → 100. Order: 471,
-  subtype, payload, session, the replace rules, the lock. Replace errors are 2650 with a subcode,
+  for ``/users`` and ``session`` (required here). Meta's guide: "All errors returned from the
+  Replace endpoint have error code 2650", so every refusal of the request itself is 2650, HTTP
+  400, ``is_transient`` false: a malformed or missing ``payload`` or ``session``, more than 10,000
+  rows, a row/schema mismatch, subtype not CUSTOM and the data-format lock are 2650 without a
+  subcode ("(#2650) Failed to update the custom audience: <detail>"), because Meta documents no
+  subcode for them (its subcodes below are session rules; meta-api.md §6.4 also lists 100 among
+  the endpoint's "other codes", which the simulator does not use for these). Errors that are not
+  about the replace keep Graph's codes: tokens (190), the ad account (200), budgets (80003), and a
+  flagged audience (471) → 100/1713230, which Meta documents for member edits of flagged
+  audiences. Order: 471, subtype, payload, session, the replace rules, the lock. Replace-rule
+  errors are 2650 with a subcode,
   HTTP 400, message "(#2650) Failed to update the custom audience: <name>: <detail>",
   ``error_user_title`` <name>, ``is_transient`` false except 1870145: 1870144 "DFCA size not
   supported for replace" (batch 1 while the approximate size is ≥ 100,000,000); 1870145 "Audience

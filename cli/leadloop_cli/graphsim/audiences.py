@@ -39,6 +39,8 @@ _INCOMING_NAME = {MULTI_HASHES: "MULTI_HASHES", HASHES: "HASHES_OR_USER_IDS"}
 FLAGGED = 471
 EXPIRING = 100  # unused for 2 years; Meta deletes it at delete_time (meta-api.md §5.8)
 _HEX = "0123456789abcdef"
+# SHA-256 of the empty string: a hashed "nothing". Meta counts such a cell invalid; it never matches.
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 MAX_SESSION_ID = 2**63 - 1
 
 
@@ -112,7 +114,9 @@ def parse_payload(raw: object) -> Payload:
     """Validate ``payload`` like Meta: structure errors are code 100; malformed hashes are invalid entries.
 
     A row is invalid (counted, sampled, not applied) when a hashed key's non-empty cell is not
-    64 lowercase hex characters, or when it has no non-empty cell outside the LDU columns.
+    64 lowercase hex characters, when any cell is the SHA-256 of the empty string, when a MADID
+    is not lower case (Meta: "all lower-case"), or when it has no non-empty cell outside the LDU
+    columns.
     """
     document = _json_param(raw, "payload")
     if document is None:
@@ -133,6 +137,7 @@ def parse_payload(raw: object) -> Payload:
             raise invalid_param("(#100) payload[page_ids] is required when the schema contains PAGEUID")
     payload = Payload(schema=schema, sub_type=sub_type, rows=[], received=len(data))
     hashed = [i for i, key in enumerate(schema) if key in HASHED_KEYS]
+    madids = [i for i, key in enumerate(schema) if key == "MADID"]
     for index, row in enumerate(data):
         cells: list[Any] = row if isinstance(row, list) else [row]
         if sub_type == MULTI_HASHES and not isinstance(row, list):
@@ -145,7 +150,7 @@ def parse_payload(raw: object) -> Payload:
             for key, cell in zip(schema, cells, strict=True):
                 if not _cell_ok(key, cell):
                     raise invalid_param(f"(#100) payload[data][{index}] has a cell of the wrong type for {key}")
-        _accept_row(payload, cells, hashed)
+        _accept_row(payload, cells, hashed, madids)
     return payload
 
 
@@ -154,8 +159,18 @@ def _is_sha256(cell: str) -> bool:
     return len(cell) == 64 and not cell.strip(_HEX)
 
 
-def _accept_row(payload: Payload, cells: list[Any], hashed: Sequence[int]) -> None:
-    bad = [(payload.schema[i], cells[i]) for i in hashed if cells[i] and not _is_sha256(cells[i])]
+def _bad_cells(
+    schema: Sequence[str], cells: list[Any], hashed: Sequence[int], madids: Sequence[int]
+) -> list[tuple[str, Any]]:
+    """The (key, cell) pairs that make a row an invalid entry."""
+    bad = [(schema[i], cells[i]) for i in hashed if cells[i] and not _is_sha256(cells[i])]
+    bad += [(schema[i], cells[i]) for i in madids if cells[i] != cells[i].lower()]
+    bad += [(key, cell) for key, cell in zip(schema, cells, strict=True) if cell == EMPTY_SHA256]
+    return bad
+
+
+def _accept_row(payload: Payload, cells: list[Any], hashed: Sequence[int], madids: Sequence[int]) -> None:
+    bad = _bad_cells(payload.schema, cells, hashed, madids)
     if not bad and not any(cell for key, cell in zip(payload.schema, cells, strict=True) if key not in LDU_KEYS):
         payload.invalid += 1  # nothing to match on
         return

@@ -37,7 +37,9 @@ LEAD_FIELDS = (
     "home_listing",
     "vehicle",
 )
-DEFAULT_LEAD_FIELDS = ("id", "created_time")
+# Meta's sample read of a lead without ``fields`` (meta-api.md §1.3) shows these five, then "…";
+# the rest of Meta's default set is undocumented, so only these are served by default.
+DEFAULT_LEAD_FIELDS = ("created_time", "id", "ad_id", "form_id", "field_data")
 FILTER_OPERATORS = ("GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN")
 
 
@@ -156,7 +158,7 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
         created, seq = base64.urlsafe_b64decode(padded.encode()).decode().split(":")
         return int(created), int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise invalid_param("The after cursor is invalid") from exc
+        raise invalid_param("The paging cursor is invalid") from exc
 
 
 def parse_limit(raw: object, default: int, cap: int) -> int:
@@ -176,19 +178,37 @@ def parse_limit(raw: object, default: int, cap: int) -> int:
 
 @dataclass(frozen=True)
 class LeadPage:
-    """One page of the ``/{form}/leads`` edge."""
+    """One page of a leads edge, and whether leads remain on either side of it."""
 
     leads: list[Lead]
-    has_more: bool
+    has_before: bool
+    has_after: bool
 
 
-def page_leads(leads: Sequence[Lead], *, filters: Sequence[TimeFilter], limit: int, after: str | None) -> LeadPage:
-    """Newest-first leads after the cursor that pass every filter, ``limit`` at a time."""
+def page_leads(
+    leads: Sequence[Lead],
+    *,
+    filters: Sequence[TimeFilter],
+    limit: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> LeadPage:
+    """Newest-first leads passing every filter, ``limit`` at a time, on either side of a cursor.
+
+    ``after`` gives the leads following the cursor (older); ``before`` the ``limit`` leads just
+    preceding it (newer), as Graph's cursor paging does both ways.
+    """
     matching = [lead for lead in leads if all(f.accepts(lead.created_time) for f in filters)]
+    if before:
+        position = decode_cursor(before)
+        newer = [lead for lead in matching if lead.sort_key > position]
+        return LeadPage(leads=newer[-limit:], has_before=len(newer) > limit, has_after=len(newer) < len(matching))
+    start = 0
     if after:
         position = decode_cursor(after)
-        matching = [lead for lead in matching if lead.sort_key < position]
-    return LeadPage(leads=matching[:limit], has_more=len(matching) > limit)
+        start = next((i for i, lead in enumerate(matching) if lead.sort_key < position), len(matching))
+    rest = matching[start:]
+    return LeadPage(leads=rest[:limit], has_before=start > 0, has_after=len(rest) > limit)
 
 
 def unix_or_iso(value: object) -> int:

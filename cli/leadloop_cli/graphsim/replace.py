@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from leadloop_cli.graphsim.audiences import FLAGGED, add_members, approximate_size, ensure_source
-from leadloop_cli.graphsim.errors import GraphError, invalid_param
+from leadloop_cli.graphsim.audiences import (
+    FLAGGED,
+    add_members,
+    approximate_size,
+    ensure_source,
+    parse_payload,
+    parse_session,
+)
+from leadloop_cli.graphsim.errors import GraphError
 from leadloop_cli.graphsim.models import REPLACE_OP, Audience, ReplaceJob, UploadSession
 
 if TYPE_CHECKING:
@@ -59,13 +66,30 @@ def replace_error(subcode: int, detail: str) -> GraphError:
     )
 
 
+def replace_input_error(detail: str) -> GraphError:
+    """A malformed replace request: 2650 like every replace error, without a subcode (Meta documents none)."""
+    return GraphError(2650, f"(#2650) Failed to update the custom audience: {detail.removeprefix('(#100) ')}")
+
+
 # -- checks -----------------------------------------------------------------------------------------
 
 
 def ensure_custom(audience: Audience) -> None:
     """Meta only replaces ``subtype=CUSTOM`` audiences (the simulator creates no others)."""
     if audience.subtype != "CUSTOM":
-        raise invalid_param("(#100) usersreplace is only supported for audiences with subtype CUSTOM")
+        raise replace_input_error("usersreplace is only supported for audiences with subtype CUSTOM")
+
+
+def parse_replace_input(raw_payload: object, raw_session: object) -> tuple[Payload, SessionIn]:
+    """``payload`` and the required ``session`` of a replace batch; their errors become 2650."""
+    try:
+        payload = parse_payload(raw_payload)
+        session = parse_session(raw_session)
+    except GraphError as error:
+        raise replace_input_error(error.message) from None
+    if session is None:
+        raise replace_input_error("The parameter session is required for usersreplace")
+    return payload, session
 
 
 def is_busy(audience: Audience) -> bool:

@@ -386,6 +386,12 @@ class SimState:
             leads = list(self._form_leads.get(form_id, ()))
         return sorted(leads, key=lambda lead: lead.sort_key, reverse=True)
 
+    def ad_leads(self, ad_id: str) -> list[Lead]:
+        """The leads an ad produced, newest first (the simulator knows an ad only through its leads)."""
+        with self.lock:
+            leads = [lead for lead in self._leads.values() if lead.ad_id == ad_id]
+        return sorted(leads, key=lambda lead: lead.sort_key, reverse=True)
+
     def form_test_leads(self, form_id: str) -> list[Lead]:
         """The form's test leads (``/{form}/test_leads``), newest first."""
         return [lead for lead in self.form_leads(form_id) if lead.test_creator is not None]

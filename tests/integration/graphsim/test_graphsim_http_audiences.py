@@ -87,8 +87,41 @@ def test_create_and_read_an_audience(ca, graph):
     [{"name": ""}, {"subtype": "LOOKALIKE"}, {"customer_file_source": "SOMEONE"}],
 )
 def test_create_validation_is_100(ca, extra):
-    response = ca.create(**extra)
+    response = ca.create(**{"customer_file_source": "USER_PROVIDED_ONLY", **extra})
     assert response.status_code == 400 and response.json()["error"]["code"] == 100
+
+
+def test_create_without_customer_file_source_is_100(ca, graph):
+    # Meta requires customer_file_source with subtype=CUSTOM (meta-api.md §5.2)
+    response = ca.create("No source")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == 100 and "customer_file_source" in error["message"]
+    assert ca.create("Empty source", customer_file_source="").status_code == 400
+
+
+def test_a_hashed_blank_is_invalid_and_removes_nobody(ca, graph):
+    # Given members whose phone is unknown (an empty cell, as Meta asks)
+    audience_id = ca.new()
+    ca.users(audience_id, ["EMAIL", "PHONE"], [[h("a@example.com"), ""], [h("b@example.com"), ""]])
+
+    # When someone is added and removed with the SHA-256 of an empty phone
+    added = ca.users(audience_id, ["EMAIL", "PHONE"], [[h("c@example.com"), h("")]]).json()
+    removed = ca.users(audience_id, ["EMAIL", "PHONE"], [[h("z@example.com"), h("")]], method="DELETE").json()
+
+    # Then both rows are invalid entries and nobody is added or removed
+    assert added["num_invalid_entries"] == 1 and added["invalid_entry_samples"] == {h(""): "PHONE"}
+    assert removed["num_invalid_entries"] == 1
+    assert ca.members(audience_id) == [[h("a@example.com"), ""], [h("b@example.com"), ""]]
+
+
+def test_an_upper_case_madid_is_an_invalid_entry(ca, graph):
+    audience_id = ca.new()
+    idfa = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+    body = ca.users(audience_id, ["MADID"], [[idfa], [idfa.lower()]]).json()
+    assert body["num_received"] == 2 and body["num_invalid_entries"] == 1
+    assert body["invalid_entry_samples"] == {idfa: "MADID"}
+    assert ca.members(audience_id) == [[idfa.lower()]]
 
 
 def test_create_needs_the_ad_account(ca, graph):

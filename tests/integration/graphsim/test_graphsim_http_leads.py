@@ -43,9 +43,21 @@ def test_lead_read_returns_only_requested_fields(sim, graph, ids):
     assert paid_body["is_organic"] is False
 
 
-def test_lead_read_defaults_to_id_and_created_time(sim, graph, ids):
-    lead_id = sim.create_lead(ids.page_id, ids.form_id, ids.answers())
-    assert set(graph.get(lead_id).json()) == {"id", "created_time"}
+def test_lead_read_without_fields_gets_metas_default_set(sim, graph, ids):
+    # Given a paid lead and an organic one
+    paid = sim.create_lead(ids.page_id, ids.form_id, ids.answers(), ad_id="120241202673250160")
+    organic = sim.create_lead(ids.page_id, ids.form_id, ids.answers())
+
+    # When read without fields, Then each comes back with the fields Meta's sample read shows
+    body = graph.get(paid).json()
+    assert set(body) == {"created_time", "id", "ad_id", "form_id", "field_data"}
+    assert body["ad_id"] == "120241202673250160" and body["form_id"] == ids.form_id
+    assert body["field_data"] == ids.answers()
+    assert set(graph.get(organic).json()) == {"created_time", "id", "form_id", "field_data"}  # no ad
+    listed = graph.get(f"{ids.form_id}/leads").json()["data"]
+    assert [set(lead) for lead in listed] == [{"created_time", "id", "form_id", "field_data"}, set(body)]
+    # explicit fields still select exactly
+    assert graph.get(paid, fields="id").json() == {"id": paid}
 
 
 def test_lead_read_usage_headers(sim, graph, ids):
@@ -258,6 +270,125 @@ def test_leads_of_other_forms_are_not_listed(sim, graph, ids):
     sim.create_lead(ids.other_page_id, ids.other_form_id, ids.answers())
     mine = sim.create_lead(ids.page_id, ids.form_id, ids.answers())
     assert [lead["id"] for lead in graph.get(f"{ids.form_id}/leads").json()["data"]] == [mine]
+
+
+def _follow(url: str, params: dict[str, Any], link: str) -> list[list[str]]:
+    """Pages of lead ids, following ``paging[link]`` until it is absent."""
+    pages: list[list[str]] = []
+    while True:
+        body = requests.get(url, params=params, timeout=10).json()
+        pages.append([lead["id"] for lead in body["data"]])
+        if link not in body.get("paging", {}):
+            return pages
+        url, params = body["paging"][link], {}
+
+
+def test_paging_backwards_with_before_and_previous(sim, graph, ids):
+    # Given seven leads read forward two at a time
+    created = _make_leads(sim, ids, 7)
+    url = f"{graph.base_url}/v25.0/{ids.form_id}/leads"
+    forward = _follow(url, {**graph.auth(), "limit": 2, "fields": "id"}, "next")
+    newest_first = list(reversed(created))
+    assert forward == [newest_first[0:2], newest_first[2:4], newest_first[4:6], newest_first[6:]]
+
+    # When the last page is read again and previous is followed back to the start
+    last = graph.get(f"{ids.form_id}/leads", limit=2, fields="id", after=_cursor_after(graph, ids, 3)).json()
+    assert [lead["id"] for lead in last["data"]] == newest_first[6:]
+    assert "next" not in last["paging"]
+    backward = _follow(last["paging"]["previous"], {}, "previous")
+
+    # Then the same pages come back in reverse, and the first page has no previous link
+    assert backward == [newest_first[4:6], newest_first[2:4], newest_first[0:2]]
+    first = graph.get(f"{ids.form_id}/leads", limit=2).json()
+    assert "previous" not in first["paging"] and "next" in first["paging"]
+    previous = parse_qs(urlsplit(last["paging"]["previous"]).query)
+    assert previous["before"] == [last["paging"]["cursors"]["before"]] and "after" not in previous
+    assert previous["limit"] == ["2"] and previous["fields"] == ["id"]
+
+
+def _cursor_after(graph: Any, ids: Any, pages: int) -> str:
+    """The ``after`` cursor that ends the ``pages``-th page of two."""
+    params: dict[str, Any] = {"limit": 2, "fields": "id"}
+    for _ in range(pages):
+        body = graph.get(f"{ids.form_id}/leads", **params).json()
+        params["after"] = body["paging"]["cursors"]["after"]
+    cursor: str = params["after"]
+    return cursor
+
+
+def test_before_pages_back_within_the_filter(sim, graph, ids):
+    # Given six leads, the newest left out by the filter: filtered pages are [4 3] [2 1] [0]
+    created = _make_leads(sim, ids, 6)
+    filtering = json.dumps([{"field": "time_created", "operator": "LESS_THAN", "value": 1_790_000_005}])
+    query = {"limit": 2, "fields": "id", "filtering": filtering}
+    first = graph.get(f"{ids.form_id}/leads", **query).json()
+    second = graph.get(f"{ids.form_id}/leads", **query, after=first["paging"]["cursors"]["after"]).json()
+    assert [lead["id"] for lead in second["data"]] == [created[2], created[1]]
+
+    # When reading before the second page
+    back = graph.get(f"{ids.form_id}/leads", **query, before=second["paging"]["cursors"]["before"]).json()
+
+    # Then the first filtered page comes back, with no previous (lead 5 is filtered out) and a next
+    assert [lead["id"] for lead in back["data"]] == [created[4], created[3]]
+    assert "previous" not in back["paging"]
+    assert json.loads(parse_qs(urlsplit(back["paging"]["next"]).query)["filtering"][0]) == json.loads(filtering)
+
+
+def test_before_and_after_together_is_code_100(sim, graph, ids):
+    _make_leads(sim, ids, 3)
+    cursors = graph.get(f"{ids.form_id}/leads", limit=1).json()["paging"]["cursors"]
+    response = graph.get(f"{ids.form_id}/leads", before=cursors["before"], after=cursors["after"])
+    assert response.status_code == 400 and _error(response)["code"] == 100
+    assert _error(graph.get(f"{ids.form_id}/leads", before="%%%"))["code"] == 100
+
+
+# -- /{ad_id}/leads --------------------------------------------------------------------------------
+
+AD_ID = "120241202673250160"
+OTHER_AD_ID = "120241202673250161"
+
+
+def test_ad_leads_lists_only_that_ads_leads_with_filtering_and_paging(sim, graph, ids):
+    # Given leads of two ads on one form and an organic lead
+    mine = [
+        sim.create_lead(ids.page_id, ids.form_id, ids.answers(f"a{i}@example.com"), ad_id=AD_ID, created_time=t)
+        for i, t in enumerate((1_790_000_001, 1_790_000_002, 1_790_000_003))
+    ]
+    sim.create_lead(ids.page_id, ids.form_id, ids.answers(), ad_id=OTHER_AD_ID, created_time=1_790_000_004)
+    sim.create_lead(ids.page_id, ids.form_id, ids.answers(), created_time=1_790_000_005)
+
+    # When the ad's edge is read two at a time, Then only its leads come, newest first, both ways
+    url = f"{graph.base_url}/v25.0/{AD_ID}/leads"
+    pages = _follow(url, {**graph.auth(), "limit": 2}, "next")
+    assert pages == [[mine[2], mine[1]], [mine[0]]]
+    body = graph.get(f"{AD_ID}/leads").json()
+    assert all(lead["ad_id"] == AD_ID for lead in body["data"])  # Meta's default fields
+    # filtering as in Meta's own example on this edge
+    filtering = json.dumps([{"field": "time_created", "operator": "GREATER_THAN", "value": 1_790_000_001}])
+    filtered = graph.get(f"{AD_ID}/leads", filtering=filtering, fields="id").json()
+    assert [lead["id"] for lead in filtered["data"]] == [mine[2], mine[1]]
+    last = graph.get(f"{AD_ID}/leads", limit=2, after=_ad_cursor(graph)).json()
+    assert [lead["id"] for lead in last["data"]] == [mine[0]]
+    assert _follow(last["paging"]["previous"], {}, "previous") == [[mine[2], mine[1]]]
+
+
+def _ad_cursor(graph: Any) -> str:
+    """The ``after`` cursor of the ad edge's first page of two."""
+    cursor: str = graph.get(f"{AD_ID}/leads", limit=2).json()["paging"]["cursors"]["after"]
+    return cursor
+
+
+def test_ad_leads_checks_access_counts_budget_and_rejects_unknown_ads(sim, graph, ids):
+    sim.create_lead(ids.page_id, ids.form_id, ids.answers(), ad_id=AD_ID)
+    denied = graph.get(f"{AD_ID}/leads", token=ids.other_page_token)
+    assert denied.status_code == 403 and _error(denied)["code"] == 200
+    unknown = graph.get("120241202673259999/leads")
+    assert (_error(unknown)["code"], _error(unknown)["error_subcode"]) == (100, 33)
+    assert _error(graph.get(f"{AD_ID}/insights"))["code"] == 100
+    response = graph.get(f"{AD_ID}/leads")
+    assert json.loads(response.headers["X-Business-Use-Case-Usage"])[ids.page_id][0]["type"] == "leadgen"
+    post = graph.session.post(f"{graph.base_url}/v25.0/{AD_ID}/leads", data=graph.auth(), timeout=10)
+    assert post.status_code == 400
 
 
 def test_calls_log_counts_rows(sim, graph, ids):

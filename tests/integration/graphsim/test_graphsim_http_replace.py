@@ -166,12 +166,61 @@ def test_session_rules_and_parameter_errors(rep, graph):
     assert error_of(rep.batch(2, rows_for("a", 1))) == (2650, 1870147)
     form = {**graph.auth(), "payload": json.dumps({"schema": ["EMAIL"], "data": [[h("a")]]})}
     missing = requests.post(rep.url("usersreplace"), data=form, timeout=10)
-    assert error_of(missing) == (100, None)
-    assert error_of(rep.batch(1, [[h("a"), h("b")]])) == (100, None)  # row/schema mismatch
+    # Meta: every error of the replace endpoint is 2650; these have no documented subcode
+    assert error_of(missing) == (2650, None)
+    assert error_of(rep.batch(1, [[h("a"), h("b")]])) == (2650, None)  # row/schema mismatch
     assert requests.get(rep.url("usersreplace"), params=graph.auth(), timeout=10).status_code == 400
     assert rep.view()["sessions"] == [] and rep.status() == 200
     calls = [c for c in graph.sim_get("calls").json() if c["path"].endswith("/usersreplace")]
     assert "batch_seq" not in calls[1] and calls[1]["rows"] == 1  # no session: nothing to log for it
+
+
+@pytest.mark.parametrize(
+    ("payload", "session"),
+    [
+        (None, {"session_id": SID, "batch_seq": 1}),
+        ("not json", {"session_id": SID, "batch_seq": 1}),
+        (json.dumps({"schema": ["EMAIL"], "data": [[h("x")]] * 10_001}), {"session_id": SID, "batch_seq": 1}),
+        (json.dumps({"schema": ["SHOE_SIZE"], "data": [["44"]]}), {"session_id": SID, "batch_seq": 1}),
+        (json.dumps({"schema": ["EMAIL"], "data": [[h("x")]]}), {"session_id": -4, "batch_seq": 1}),
+        (json.dumps({"schema": ["EMAIL"], "data": [[h("x")]]}), "not json"),
+    ],
+)
+def test_malformed_replace_requests_are_2650_not_100(rep, graph, payload, session):
+    form = {**graph.auth(), "session": session if isinstance(session, str) else json.dumps(session)}
+    if payload is not None:
+        form["payload"] = payload
+    response = requests.post(rep.url("usersreplace"), data=form, timeout=30)
+    assert error_of(response) == (2650, None)
+    error = response.json()["error"]
+    assert error["message"].startswith("(#2650) Failed to update the custom audience: ")
+    assert error["is_transient"] is False
+    assert rep.view()["sessions"] == [] and rep.status() == 200
+
+
+def test_the_projects_replace_client_fails_the_replace_on_a_2650_without_subcode(sim, rep, ids):
+    # Given the project's own Graph client and replace code
+    from leadloop.graph import GraphClient
+    from leadloop.replace import meta
+    from leadloop.replace.errors import ReplaceFailed
+
+    client = GraphClient(base_url=sim.base_url, version="v25.0", access_token=ids.page_token, app_secret=ids.app_secret)
+
+    # When a batch Meta refuses as a malformed request (over 10,000 rows) is sent
+    # Then the replace fails for good (no retry, no "window closed" or "session lost")
+    with pytest.raises(ReplaceFailed, match="code=2650"):
+        meta.send_replace_batch(
+            client,
+            rep.audience_id,
+            ["EMAIL"],
+            [[h(str(i))] for i in range(10_001)],
+            session_id=SID,
+            batch_seq=1,
+            last=True,
+            estimated_total=10_001,
+            time_left=lambda: 600.0,
+        )
+    assert rep.view()["sessions"] == []
 
 
 def test_window_timeout_via_config_and_clock(rep, graph):

@@ -84,6 +84,31 @@ def test_malformed_hashes_are_counted_sampled_and_dropped():
     assert _payload(["EMAIL"], near_misses).invalid == 4
 
 
+def test_a_hashed_blank_is_an_invalid_entry_in_any_column():
+    empty = h("")
+    data = [[h("a"), empty], [empty, ""], ["", empty]]
+    payload = _payload(["EMAIL", "PHONE"], data)
+    assert payload.invalid == 3 and payload.rows == []
+    assert payload.samples == {empty: "PHONE"}
+    assert _payload(["EXTERN_ID"], [[empty]]).invalid == 1
+
+
+def test_removing_with_a_hashed_blank_never_matches_anyone():
+    audience = _audience()
+    add_members(audience, _payload(["EMAIL", "PHONE"], [[h("a"), ""], [h("b"), ""], [h("c"), h("1")]]))
+    payload = _payload(["EMAIL", "PHONE"], [[h("zz"), h("")]])
+    assert payload.invalid == 1
+    assert remove_members(audience, payload) == 0 and len(audience.members) == 3
+
+
+def test_an_upper_case_madid_is_an_invalid_entry():
+    idfa = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+    payload = _payload(["MADID"], [[idfa], [idfa.lower()]])
+    assert payload.invalid == 1 and payload.rows == [[idfa.lower()]]
+    assert payload.samples == {idfa: "MADID"}
+    assert _payload("MOBILE_ADVERTISER_ID", [idfa]).invalid == 1
+
+
 def test_samples_are_capped_at_100():
     payload = _payload(["EMAIL"], [[f"bad{i}"] for i in range(150)])
     assert payload.invalid == 150 and len(payload.samples) == 100
@@ -91,7 +116,7 @@ def test_samples_are_capped_at_100():
 
 def test_unhashed_keys_and_ldu_cells_are_accepted():
     schema = ["EXTERN_ID", "MADID", "DATA_PROCESSING_OPTIONS", "DATA_PROCESSING_OPTIONS_COUNTRY", "LOOKALIKE_VALUE"]
-    payload = _payload(schema, [["crm-1", "6D92078A-8246-4BA4-AE5B-76104861E7DC", ["LDU"], 1, 9.5]])
+    payload = _payload(schema, [["crm-1", "6d92078a-8246-4ba4-ae5b-76104861e7dc", ["LDU"], 1, 9.5]])
     assert payload.invalid == 0 and len(payload.rows) == 1
     # LDU columns alone identify nobody
     assert _payload(["EMAIL", "DATA_PROCESSING_OPTIONS"], [["", ["LDU"]]]).invalid == 1

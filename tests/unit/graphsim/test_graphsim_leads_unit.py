@@ -38,7 +38,7 @@ def test_graph_time_format():
 
 
 def test_parse_fields_defaults_and_rejects_unknown():
-    assert parse_fields(None) == ["id", "created_time"]
+    assert parse_fields(None) == ["created_time", "id", "ad_id", "form_id", "field_data"]
     assert parse_fields("id, field_data,,id") == ["id", "field_data"]
     with pytest.raises(GraphError) as caught:
         parse_fields("id,nope")
@@ -67,7 +67,20 @@ def test_paging_is_newest_first_and_stable_on_equal_times():
     second = page_leads(leads, filters=[], limit=2, after=encode_cursor(first.leads[-1]))
     third = page_leads(leads, filters=[], limit=2, after=encode_cursor(second.leads[-1]))
     assert [x.seq for x in first.leads + second.leads + third.leads] == [5, 4, 3, 2, 1]
-    assert first.has_more and second.has_more and not third.has_more
+    assert first.has_after and second.has_after and not third.has_after
+    assert not first.has_before and second.has_before and third.has_before
+
+
+def test_paging_backwards_returns_the_leads_just_before_the_cursor():
+    leads = sorted([_lead(seq, created=100 + seq) for seq in range(1, 8)], key=lambda x: x.sort_key, reverse=True)
+    # newest first: 7 6 | 5 4 | 3 2 | 1; walk back from the page holding 3 and 2
+    third = page_leads(leads, filters=[], limit=2, after=encode_cursor(leads[3]))
+    assert [x.seq for x in third.leads] == [3, 2]
+    back = page_leads(leads, filters=[], limit=2, before=encode_cursor(third.leads[0]))
+    assert [x.seq for x in back.leads] == [5, 4] and back.has_before and back.has_after
+    first = page_leads(leads, filters=[], limit=2, before=encode_cursor(back.leads[0]))
+    assert [x.seq for x in first.leads] == [7, 6] and not first.has_before and first.has_after
+    assert page_leads(leads, filters=[], limit=2, before=encode_cursor(first.leads[0])).leads == []
 
 
 @given(st.integers(min_value=0, max_value=2**40), st.integers(min_value=1, max_value=2**40))

@@ -313,7 +313,8 @@ def test_only_custom_audiences_can_be_replaced():
     audience.subtype = "LOOKALIKE"
     with pytest.raises(GraphError) as caught:
         ensure_custom(audience)
-    assert caught.value.code == 100
+    # every error of the replace endpoint is 2650 (Meta's guide); Meta documents no subcode for this one
+    assert (caught.value.code, caught.value.subcode, caught.value.is_transient) == (2650, None, False)
 
 
 def test_a_flag_set_meanwhile_survives_the_finish():

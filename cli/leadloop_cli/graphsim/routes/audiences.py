@@ -21,7 +21,7 @@ from leadloop_cli.graphsim.auth import require_account
 from leadloop_cli.graphsim.errors import GraphError, invalid_param, nonexisting_field, unsupported_request
 from leadloop_cli.graphsim.leads import parse_fields
 from leadloop_cli.graphsim.models import REPLACE_OP
-from leadloop_cli.graphsim.replace import accept_batch, ensure_custom, ensure_not_busy, is_busy
+from leadloop_cli.graphsim.replace import accept_batch, ensure_custom, ensure_not_busy, is_busy, parse_replace_input
 from leadloop_cli.graphsim.response import GraphResponse
 from leadloop_cli.graphsim.state import normalize_account_id
 
@@ -88,7 +88,10 @@ def _create(request: GraphRequest, core: SimCore, account_id: str) -> GraphRespo
     if not isinstance(subtype, str) or subtype.upper() != "CUSTOM":
         raise invalid_param("(#100) param subtype must be CUSTOM for customer file audiences")
     source = request.param("customer_file_source")
-    if source is not None and source not in CUSTOMER_FILE_SOURCES:
+    if source is None or source == "":
+        # meta-api.md §5.2: customer lists are created with subtype=CUSTOM and customer_file_source.
+        raise invalid_param("(#100) The parameter customer_file_source is required for subtype CUSTOM")
+    if source not in CUSTOMER_FILE_SOURCES:
         raise invalid_param(f"(#100) param customer_file_source must be one of {{{', '.join(CUSTOMER_FILE_SOURCES)}}}")
     description = request.param("description")
     if description is not None and not isinstance(description, str):
@@ -241,10 +244,7 @@ def _users_replace(request: GraphRequest, core: SimCore, audience: Audience) -> 
     try:
         ensure_editable(audience)
         ensure_custom(audience)
-        payload = parse_payload(request.param("payload"))
-        session = parse_session(request.param("session"))
-        if session is None:
-            raise invalid_param("(#100) The parameter session is required for usersreplace")
+        payload, session = parse_replace_input(request.param("payload"), request.param("session"))
         with state.lock:
             record = accept_batch(
                 audience,

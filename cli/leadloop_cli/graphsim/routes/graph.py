@@ -1,4 +1,4 @@
-"""Graph endpoints: lead and node reads, the ``/{form}/leads`` edge, webhook subscriptions, debug_token.
+"""Graph endpoints: lead and node reads, the ``/{form}/leads`` and ``/{ad}/leads`` edges, subscriptions, debug_token.
 
 Audience endpoints live in :mod:`leadloop_cli.graphsim.routes.audiences`, test leads in
 :mod:`leadloop_cli.graphsim.routes.testleads`.
@@ -24,7 +24,7 @@ from leadloop_cli.graphsim.webhooks import SubscriptionError
 
 if TYPE_CHECKING:
     from leadloop_cli.graphsim.core import SimCore
-    from leadloop_cli.graphsim.models import Form, Page, TokenGrant
+    from leadloop_cli.graphsim.models import Form, Lead, Page, TokenGrant
     from leadloop_cli.graphsim.request import GraphRequest
 
 FORM_FIELDS = ("id", "name", "status", "leads_count", "page")
@@ -99,7 +99,7 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
         if request.method != "GET":
             raise unsupported_request(request.method, node_id)
         require_lead_read(state, grant, form.page_id)
-        return lead_list(request, core, form, state.form_leads(form.id))
+        return lead_list(request, core, form.page_id, state.form_leads(form.id))
     page = state.page(node_id)
     if page is not None:
         if edge != "subscribed_apps":
@@ -108,7 +108,25 @@ def _edge(request: GraphRequest, core: SimCore, grant: TokenGrant, node_id: str,
         return _subscribed_apps(request, core, grant, page)
     if state.lead(node_id) is not None:
         raise nonexisting_field(edge, "Lead")
+    ad_leads = state.ad_leads(node_id)
+    if ad_leads:
+        return _ad_leads(request, core, grant, edge, ad_leads)
     raise unsupported_request(request.method, node_id)
+
+
+def _ad_leads(request: GraphRequest, core: SimCore, grant: TokenGrant, edge: str, leads: list[Lead]) -> GraphResponse:
+    """``GET /{ad_id}/leads``: the ad's leads, read like a form's (every Page they came from must be readable).
+
+    The call counts against the leadgen budget of the Page of the ad's first lead.
+    """
+    if edge != "leads":
+        raise nonexisting_field(edge, "Ad")
+    if request.method != "GET":
+        raise unsupported_request(request.method, request.segments[0])
+    pages = list(dict.fromkeys(lead.page_id for lead in reversed(leads)))
+    for page_id in pages:
+        require_lead_read(core.state, grant, page_id)
+    return lead_list(request, core, pages[0], leads)
 
 
 def _render_form(core: SimCore, form: Form, raw_fields: object) -> dict[str, Any]:

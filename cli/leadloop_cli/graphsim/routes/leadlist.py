@@ -1,4 +1,4 @@
-"""One page of a form's leads in Graph's list shape; shared by ``/{form}/leads`` and ``/{form}/test_leads``."""
+"""One page of leads in Graph's list shape; shared by ``/{form}/leads``, ``/{ad}/leads`` and ``/{form}/test_leads``."""
 
 from __future__ import annotations
 
@@ -22,32 +22,45 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from leadloop_cli.graphsim.core import SimCore
-    from leadloop_cli.graphsim.models import Form, Lead
+    from leadloop_cli.graphsim.models import Lead
     from leadloop_cli.graphsim.request import GraphRequest
 
 
-def lead_list(request: GraphRequest, core: SimCore, form: Form, leads: Sequence[Lead]) -> GraphResponse:
-    """``{"data", "paging"?}`` of ``leads`` (newest first) after ``fields/limit/after/filtering``."""
+def lead_list(request: GraphRequest, core: SimCore, page_id: str, leads: Sequence[Lead]) -> GraphResponse:
+    """``{"data", "paging"?}`` of ``leads`` (newest first) after ``fields/limit/after|before/filtering``.
+
+    The call counts against ``page_id``'s leadgen budget.
+    """
     fields = parse_fields(request.param("fields"))
     limit = parse_limit(request.param("limit"), core.config.default_limit, core.config.max_limit)
     filters = parse_filtering(request.param("filtering"))
-    after = request.param("after")
-    if after is not None and not isinstance(after, str):
-        raise invalid_param("The after cursor is invalid")
-    headers = core.usage.leadgen_call(form.page_id)
-    result = page_leads(visible_leads(core.state, leads), filters=filters, limit=limit, after=after or None)
+    after, before = _cursor(request, "after"), _cursor(request, "before")
+    if after and before:
+        raise invalid_param("Use either the before or the after cursor, not both")
+    headers = core.usage.leadgen_call(page_id)
+    visible = visible_leads(core.state, leads)
+    result = page_leads(visible, filters=filters, limit=limit, after=after, before=before)
     body: dict[str, Any] = {"data": [render_lead(lead, fields) for lead in result.leads]}
     if result.leads:
-        last = encode_cursor(result.leads[-1])
-        paging: dict[str, Any] = {"cursors": {"before": encode_cursor(result.leads[0]), "after": last}}
-        if result.has_more:
-            paging["next"] = _next_url(request, limit, last)
+        first, last = encode_cursor(result.leads[0]), encode_cursor(result.leads[-1])
+        paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
+        if result.has_before:
+            paging["previous"] = _page_url(request, limit, "before", first)
+        if result.has_after:
+            paging["next"] = _page_url(request, limit, "after", last)
         body["paging"] = paging
     return GraphResponse(200, body, headers, rows=len(result.leads))
 
 
-def _next_url(request: GraphRequest, limit: int, after: str) -> str:
-    """The same query (token and proof only if they were in the query string) plus ``after``."""
+def _cursor(request: GraphRequest, name: str) -> str | None:
+    value = request.param(name)
+    if value is not None and not isinstance(value, str):
+        raise invalid_param(f"The {name} cursor is invalid")
+    return value or None
+
+
+def _page_url(request: GraphRequest, limit: int, direction: str, cursor: str) -> str:
+    """The same query (token and proof only if they were in the query string) plus one cursor."""
     query: dict[str, str] = {}
     for secret in ("access_token", "appsecret_proof"):
         if secret in request.query:
@@ -59,5 +72,5 @@ def _next_url(request: GraphRequest, limit: int, after: str) -> str:
     filtering = request.param("filtering")
     if filtering:
         query["filtering"] = filtering if isinstance(filtering, str) else json.dumps(filtering)
-    query["after"] = after
+    query[direction] = cursor
     return f"{request.base_url.rstrip('/')}{request.path}?{urlencode(query)}"

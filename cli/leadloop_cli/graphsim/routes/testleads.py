@@ -24,7 +24,7 @@ def form_test_leads(request: GraphRequest, core: SimCore, grant: TokenGrant, for
     """``POST`` creates the form's test lead → ``{"id"}``; ``GET`` lists it like ``/{form}/leads``."""
     if request.method == "GET":
         require_lead_read(core.state, grant, form.page_id)
-        return lead_list(request, core, form, core.state.form_test_leads(form.id))
+        return lead_list(request, core, form.page_id, core.state.form_test_leads(form.id))
     if request.method != "POST":
         raise unsupported_request(request.method, form.id)
     require_test_lead_creator(grant, form)
