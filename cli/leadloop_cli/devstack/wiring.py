@@ -15,7 +15,7 @@ from .events.api import ApiRoute, Invoke
 from .events.dynamodb import StreamEventSource
 from .events.filters import compile_filter_criteria
 from .events.sqs import SqsEventSource
-from .intrinsics import TemplateError
+from .intrinsics import Resolver, TemplateError
 from .resources import ApiSpec, FunctionSpec, ProvisionResult, ScheduleSpec
 from .template import Template
 
@@ -63,13 +63,28 @@ def schedule_spec(owner: str, name: str, kind: str, props: dict[str, Any], *, ar
     )
 
 
+def binary_media_types(template: Template, api_logical_id: str, resolver: Resolver) -> tuple[str, ...]:
+    """An API's ``BinaryMediaTypes`` with SAM's ``~1`` escape read as ``/`` (the implicit API's from Globals)."""
+    resource = template.resources.get(api_logical_id)
+    implicit = (template.body.get("Globals") or {}).get("Api") or {}
+    props = resource.properties if resource is not None else implicit
+    types = resolver.resolve(props.get("BinaryMediaTypes")) or []
+    return tuple(str(item).replace("~1", "/") for item in types)
+
+
 class _Wirer:
     def __init__(
-        self, result: ProvisionResult, invoker_for: Callable[[str], Invoke], clients: Callable[[str], Any]
+        self,
+        result: ProvisionResult,
+        invoker_for: Callable[[str], Invoke],
+        clients: Callable[[str], Any],
+        template: Template,
     ) -> None:
         self.result = result
         self.invoker_for = invoker_for
         self.clients = clients
+        self.template = template
+        self.resolver = template.resolver(result)
         self.wiring = Wiring()
 
     def queue_url(self, arn: str) -> str:
@@ -111,6 +126,7 @@ class _Wirer:
                     method=str(props["Method"]).upper(),
                     function=owner,
                     invoke=self.invoker_for(owner),
+                    binary_media_types=binary_media_types(self.template, api.logical_id, self.resolver),
                 )
             )
         elif kind == "SQS":
@@ -161,7 +177,7 @@ def wire_events(
     clients: Callable[[str], Any],
 ) -> Wiring:
     """Resolve every ``Events`` entry into routes, pollers and schedules (with notes on the rest)."""
-    wirer = _Wirer(result, invoker_for, clients)
+    wirer = _Wirer(result, invoker_for, clients, template)
     resolver = template.resolver(result)
     for function in result.functions.values():
         events: dict[str, Any] = resolver.resolve(function.events) or {}

@@ -272,6 +272,15 @@ def test_api_non_utf8_body_is_base64_and_exact(stack: LocalStack) -> None:
     assert base64.b64decode(reply["raw_b64"]) == raw
 
 
+def test_api_body_of_a_non_binary_type_is_text_even_when_not_utf8(stack: LocalStack) -> None:
+    # API Gateway base64-encodes only BinaryMediaTypes (here application/octet-stream)
+    raw = b'{"name": "Zo\xeb"}'  # Latin-1, not UTF-8
+    status, _, body = _request(_webhook(stack), method="POST", body=raw, headers={"Content-Type": "application/json"})
+    assert status == 200
+    event = json.loads(body)["event"]
+    assert event["isBase64Encoded"] is False and event["body"] == raw.decode("utf-8", errors="replace")
+
+
 def test_api_path_parameters_any_method_and_binary_reply(stack: LocalStack) -> None:
     status, _, body = _request(stack.api_url("WebhookApi") + "/items/abc%20d?x=1", method="DELETE")
     assert status == 200

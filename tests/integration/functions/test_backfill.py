@@ -7,7 +7,10 @@ import json
 import pytest
 import requests
 
-from .conftest import FORM_ID, PAGE_ID, Env, FakeContext, answers, sign, webhook_body
+from .conftest import EVENTS, FORM_ID, PAGE_ID, Env, FakeContext, answers, sign, webhook_body
+
+#: What EventBridge Scheduler hands the function: the schedule's Input itself.
+SCHEDULE_EVENT = json.loads((EVENTS / "schedule_backfill.json").read_text())
 
 
 def state_item(env: Env, pk: str, sk: str) -> dict | None:
@@ -32,7 +35,7 @@ def test_backfill_stores_only_missing_leads_and_advances_the_watermark(env: Env)
     fetch.handler(api_event("POST", body=body, headers={"X-Hub-Signature-256": sign(body)}), FakeContext())
     backfill = env.use_function("BackfillFunction", BACKFILL_PAGE_SIZE="2")
     # When the scheduled backfill runs
-    report = backfill.handler({"trigger": "schedule"}, FakeContext(300))
+    report = backfill.handler(SCHEDULE_EVENT, FakeContext(300))
     # Then the two missing leads are inserted, read over several pages, and marked as backfill finds
     assert report["ok"] is True and report["inserted"] == 2
     [form] = report["forms"]
@@ -48,6 +51,12 @@ def test_backfill_stores_only_missing_leads_and_advances_the_watermark(env: Env)
     again = backfill.handler({"trigger": "schedule"}, FakeContext(300))
     assert again["inserted"] == 0
     assert again["forms"][0]["since"] == form["until"] - 900
+
+
+def test_the_schedule_fixture_is_the_templates_schedule_input(env: Env):
+    events = env.result.functions["BackfillFunction"].events
+    [schedule] = [e for e in events.values() if e["Type"] == "ScheduleV2"]
+    assert json.loads(schedule["Properties"]["Input"]) == SCHEDULE_EVENT
 
 
 def test_filtering_and_paging_reach_meta_as_documented(env: Env):

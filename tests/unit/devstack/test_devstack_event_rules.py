@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from leadloop_cli.devstack.events.api import ApiRoute, build_proxy_event, match_route, proxy_response
+from leadloop_cli.devstack.events.api import ApiRoute, build_proxy_event, is_binary, match_route, proxy_response
 from leadloop_cli.devstack.events.batch import failed_item_ids
 from leadloop_cli.devstack.events.filters import FilterPatternError, compile_filter_criteria, matches, parse_pattern
 from leadloop_cli.devstack.events.schedule import ScheduleExpressionError, ScheduleTimer, next_fire, schedule_event
@@ -25,8 +25,8 @@ RECORD = {
         "NewImage": {"status": {"S": "FETCHED"}, "attempts": {"N": "3"}, "email": {"S": "a@example.com"}},
         "OldImage": {"status": {"S": "NEW"}},
     },
+    "body": {"count": 3, "flag": True, "note": None, "empty": ""},
     "tags": ["x", "y"],
-    "ip": "10.0.1.7",
 }
 
 
@@ -39,22 +39,44 @@ RECORD = {
         ({"dynamodb": {"NewImage": {"email": {"S": [{"suffix": "@example.com"}]}}}}, True),
         ({"dynamodb": {"NewImage": {"status": {"S": [{"anything-but": ["NEW", "FAILED"]}]}}}}, True),
         ({"dynamodb": {"OldImage": {"status": {"S": [{"anything-but": "NEW"}]}}}}, False),
-        ({"dynamodb": {"NewImage": {"status": {"S": [{"anything-but": {"prefix": "FE"}}]}}}}, False),
-        ({"dynamodb": {"NewImage": {"attempts": {"N": [{"numeric": [">", 2, "<=", 3]}]}}}}, True),
-        ({"dynamodb": {"NewImage": {"attempts": {"N": [{"numeric": ["<", 3]}]}}}}, False),
+        ({"dynamodb": {"NewImage": {"status": {"S": [{"equals-ignore-case": "fetched"}]}}}}, True),
+        # DynamoDB's numbers are strings: on AWS numeric (and an exact number) never match them
+        ({"dynamodb": {"NewImage": {"attempts": {"N": [{"numeric": [">", 2, "<=", 3]}]}}}}, False),
+        ({"dynamodb": {"NewImage": {"attempts": {"N": [{"numeric": ["=", 3]}]}}}}, False),
+        ({"dynamodb": {"NewImage": {"attempts": {"N": [3]}}}}, False),
+        ({"dynamodb": {"NewImage": {"attempts": {"N": ["3"]}}}}, True),
+        ({"body": {"count": [{"numeric": [">", 2, "<=", 3]}]}}, True),
+        ({"body": {"count": [{"numeric": ["<", 3]}]}}, False),
+        ({"body": {"count": [3]}}, True),
+        ({"body": {"flag": [True], "note": [None], "empty": [""]}}, True),
         ({"dynamodb": {"NewImage": {"deleted": [{"exists": False}]}}}, True),
         ({"dynamodb": {"NewImage": {"status": [{"exists": True}]}}}, False),  # an object is not a leaf
         ({"dynamodb": {"NewImage": {"status": {"S": [{"exists": True}]}}}}, True),
         ({"dynamodb": {"Missing": {"x": ["y"]}}}, False),
         ({"tags": ["y"]}, True),
-        ({"ip": [{"cidr": "10.0.0.0/16"}]}, True),
-        ({"dynamodb": {"NewImage": {"email": {"S": [{"wildcard": "*@example.*"}]}}}}, True),
-        ({"dynamodb": {"NewImage": {"status": {"S": [{"equals-ignore-case": "fetched"}]}}}}, True),
         ({"$or": [{"eventName": ["REMOVE"]}, {"tags": ["x"]}]}, True),
     ],
 )
 def test_filter_patterns(pattern: dict[str, Any], expected: bool) -> None:
     assert matches(parse_pattern(json.dumps(pattern)), RECORD) is expected
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"wildcard": "*@example.*"},
+        {"cidr": "10.0.0.0/16"},
+        {"anything-but": {"prefix": "FE"}},
+        {"prefix": {"equals-ignore-case": "fe"}},
+        {"numeric": ["!", 1]},
+        {"numeric": [">", "1"]},
+        {"prefix": "a", "suffix": "b"},
+        {"contains": "x"},
+    ],
+)
+def test_operators_lambda_does_not_document_are_refused(rule: dict[str, Any]) -> None:
+    with pytest.raises(FilterPatternError):
+        parse_pattern(json.dumps({"dynamodb": {"NewImage": {"status": {"S": [rule]}}}}))
 
 
 def test_filter_criteria_any_filter_matches_and_bad_patterns_fail() -> None:
@@ -66,8 +88,32 @@ def test_filter_criteria_any_filter_matches_and_bad_patterns_fail() -> None:
     with pytest.raises(FilterPatternError):
         parse_pattern('{"eventName": "INSERT"}')  # values must be arrays
     with pytest.raises(FilterPatternError):
-        parse_pattern('{"x": [{"numeric": ["!", 1]}]}')
+        parse_pattern('{"$or": [{"eventName": ["INSERT"]}]}')  # $or needs two patterns
     assert matches({"n": [5]}, {"n": 5.0}) and not matches({"n": [5]}, {"n": "5"})
+
+
+def _criteria(count: int, pattern: str = '{"eventName": ["INSERT"]}') -> dict[str, Any]:
+    return {"Filters": [{"Pattern": pattern} for _ in range(count)]}
+
+
+def test_lambda_takes_five_filters_per_event_source() -> None:
+    assert compile_filter_criteria(_criteria(5)) is not None
+    with pytest.raises(FilterPatternError, match="6 filters; Lambda allows 5"):
+        compile_filter_criteria(_criteria(6))
+
+
+def test_a_pattern_is_a_string_of_at_most_4096_characters() -> None:
+    def pattern(length: int) -> str:
+        head = '{"eventName": ["'
+        text = head + "x" * (length - len(head) - 3) + '"]}'
+        assert len(text) == length
+        return text
+
+    assert compile_filter_criteria(_criteria(1, pattern(4096))) is not None
+    with pytest.raises(FilterPatternError, match="4097 characters; Lambda allows 4096"):
+        compile_filter_criteria(_criteria(1, pattern(4097)))
+    with pytest.raises(FilterPatternError, match="string of JSON"):
+        compile_filter_criteria({"Filters": [{"Pattern": {"eventName": ["INSERT"]}}]})
 
 
 def _result(body: Any, errored: bool = False) -> InvokeResult:
@@ -145,8 +191,8 @@ def test_schedule_events() -> None:
     assert rule["time"] == "2026-11-24T10:30:15Z" and rule["region"] == "eu-west-1" and rule["detail"] == {}
 
 
-def _route(path: str, method: str = "GET", stage: str = "dev") -> ApiRoute:
-    return ApiRoute("Api", "abc123", stage, path, method, "Fn", lambda event: InvokeResult("{}", False))
+def _route(path: str, method: str = "GET", stage: str = "dev", binary: tuple[str, ...] = ()) -> ApiRoute:
+    return ApiRoute("Api", "abc123", stage, path, method, "Fn", lambda event: InvokeResult("{}", False), binary)
 
 
 def test_route_matching_prefers_specific_routes() -> None:
@@ -169,14 +215,14 @@ def test_proxy_event_shape() -> None:
         path="/leads/7",
         query="a=1&a=2&b=",
         headers=[("X-Hub-Signature-256", "sha256=x"), ("Accept", "a"), ("Accept", "b")],
-        body=b"\xff\x00raw",
+        body=b'{"a": 1}',
         path_parameters={"id": "7"},
         source_ip="1.2.3.4",
         account_id="123",
         request_id="req-1",
         now=now,
     )
-    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\x00raw"
+    assert event["isBase64Encoded"] is False and event["body"] == '{"a": 1}'
     assert event["headers"] == {"X-Hub-Signature-256": "sha256=x", "Accept": "b"}
     assert event["multiValueHeaders"]["Accept"] == ["a", "b"]
     assert event["queryStringParameters"] == {"a": "2", "b": ""}
@@ -201,6 +247,34 @@ def test_proxy_event_shape() -> None:
     assert empty["body"] is None and empty["queryStringParameters"] is None and empty["headers"] is None
 
 
+def _post(route: ApiRoute, body: bytes, content_type: str | None) -> dict[str, Any]:
+    headers = [("Content-Type", content_type)] if content_type else []
+    return build_proxy_event(
+        route,
+        method="POST",
+        path="/up",
+        query="",
+        headers=headers,
+        body=body,
+        path_parameters={},
+        source_ip="1.2.3.4",
+        account_id="1",
+    )
+
+
+def test_a_body_is_base64_only_for_the_apis_binary_media_types() -> None:
+    raw = b"\x89PNG\xff\x00"
+    # No BinaryMediaTypes (WebhookApi's case): every body is text, even bytes that are not UTF-8
+    plain = _post(_route("/up", "POST"), raw, "image/png")
+    assert plain["isBase64Encoded"] is False and plain["body"] == raw.decode("utf-8", errors="replace")
+    json_body = _post(_route("/up", "POST", binary=("image/png",)), b'{"x": 1}', "application/json")
+    assert json_body["isBase64Encoded"] is False and json_body["body"] == '{"x": 1}'
+    for types, content_type in ((("image/png",), "image/png"), (("image/*",), "IMAGE/PNG; q=1"), (("*/*",), "a/b")):
+        event = _post(_route("/up", "POST", binary=types), raw, content_type)
+        assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == raw
+    assert is_binary(None, ("*/*",)) is False and is_binary("text/plain", ()) is False
+
+
 def test_proxy_response_mapping() -> None:
     response = proxy_response(
         InvokeResult(
@@ -219,13 +293,13 @@ def test_proxy_response_mapping() -> None:
     assert ("Set-Cookie", "a=1") in response.headers and ("Set-Cookie", "b=2") in response.headers
     assert ("Set-Cookie", "ignored") not in response.headers
     assert ("Content-Type", "application/json") in response.headers  # API Gateway's default
-    binary = proxy_response(
-        InvokeResult(
-            json.dumps({"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\x01").decode()}),
-            False,
-        )
+    encoded = InvokeResult(
+        json.dumps({"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\x01").decode()}),
+        False,
     )
-    assert binary.body == b"\x00\x01"
+    assert proxy_response(encoded, binary_media_types=("*/*",), accept="image/png").body == b"\x00\x01"
+    # without a binary media type API Gateway sends the base64 text as it is
+    assert proxy_response(encoded, accept="image/png").body == base64.b64encode(b"\x00\x01")
     for bad in ({"statusCode": "OK"}, {"statusCode": 200, "body": {"not": "a string"}}, [1]):
         assert proxy_response(InvokeResult(json.dumps(bad), False)).status == 502
     error = proxy_response(InvokeResult('{"errorType": "X"}', True))

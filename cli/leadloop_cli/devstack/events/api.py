@@ -1,9 +1,11 @@
 """``Api`` events: a local HTTP server that behaves like an API Gateway REST API with Lambda proxy.
 
 Requests to ``http://127.0.0.1:PORT/{stage}/{path}`` become REST proxy (v1) events, and the function's
-proxy response becomes the HTTP response. What matters for Meta's webhook is kept exact: the raw body
-bytes (text when UTF-8, else base64 with ``isBase64Encoded``), header names as sent, and API Gateway's
-own answers (403 unknown route, 413 over 10 MB, 502 function error or malformed response, 504 after 29 s).
+proxy response becomes the HTTP response. What matters for Meta's webhook is kept exact: the body as
+API Gateway passes it (text, unless its Content-Type matches the API's ``BinaryMediaTypes``: then
+base64 with ``isBase64Encoded``), header names as sent, and API Gateway's own answers (403 unknown
+route, 413 over 10 MB of body, 500 when the event is over Lambda's 6 MB invoke payload, 502 function
+error, malformed or over-6 MB response, 504 after the 29 s integration timeout).
 Every request gets one access line with the status decided for it, also when the client hung up before
 reading it (noted ``client gone``), so a burst's 504s are all counted.
 Built on the stdlib server: it keeps raw header names, which WSGI servers rewrite.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import json
 import re
 import threading
@@ -28,6 +31,7 @@ from urllib.parse import parse_qsl, unquote
 
 from ..logsink import LogSink
 from ..runtime import InvokeResult
+from .payload import MAX_EVENT_BYTES, limit_response, record_bytes
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -35,6 +39,7 @@ __all__ = [
     "ApiRoute",
     "HttpResponse",
     "build_proxy_event",
+    "is_binary",
     "match_route",
     "proxy_response",
 ]
@@ -56,6 +61,8 @@ class ApiRoute:
     method: str  # GET, POST, ... or ANY
     function: str  # logical id of the function
     invoke: Invoke
+    #: The API's ``BinaryMediaTypes`` (``image/png``, ``image/*``, ``*/*``; SAM's ``~1`` already ``/``).
+    binary_media_types: tuple[str, ...] = ()
 
     def pattern(self) -> re.Pattern[str]:
         parts = []
@@ -94,6 +101,22 @@ def match_route(
     return max(candidates, key=lambda item: item[0].specificity())
 
 
+def is_binary(content_type: str | None, binary_media_types: Sequence[str]) -> bool:
+    """Whether API Gateway treats a payload of ``content_type`` as binary for this API.
+
+    Only a media type listed in the API's ``BinaryMediaTypes`` (wildcards such as ``image/*`` and
+    ``*/*`` allowed) is binary; with none listed, every payload is text.
+    """
+    if not content_type or not binary_media_types:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return any(fnmatch.fnmatchcase(media_type, pattern.strip().lower()) for pattern in binary_media_types)
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key.lower() == name), None)
+
+
 def build_proxy_event(
     route: ApiRoute,
     *,
@@ -122,12 +145,13 @@ def build_proxy_event(
     for name, value in pairs:
         query_single[name] = value
         query_multi.setdefault(name, []).append(value)
-    try:
-        text: str | None = body.decode("utf-8") if body else None
-        is_base64 = False
-    except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
-    user_agent = next((v for k, v in headers if k.lower() == "user-agent"), None)
+    is_base64 = bool(body) and is_binary(_header(headers, "content-type"), route.binary_media_types)
+    text: str | None = None
+    if is_base64:
+        text = base64.b64encode(body).decode("ascii")
+    elif body:
+        text = body.decode("utf-8", errors="replace")
+    user_agent = _header(headers, "user-agent")
     epoch_ms = int(now.timestamp() * 1000)
     return {
         "resource": route.path,
@@ -191,8 +215,16 @@ def _gateway_error(status: int, message: str, error_type: str, note: str = "") -
     return HttpResponse(status, headers, body, note)
 
 
-def proxy_response(result: InvokeResult) -> HttpResponse:
-    """Map a Lambda proxy result to HTTP the way API Gateway does (502 on error or bad shape)."""
+def proxy_response(
+    result: InvokeResult, *, binary_media_types: Sequence[str] = (), accept: str | None = None
+) -> HttpResponse:
+    """Map a Lambda proxy result to HTTP the way API Gateway does (502 on error or bad shape).
+
+    A base64 body (``isBase64Encoded``) is decoded only when the request's ``Accept`` or the
+    response's ``Content-Type`` is one of the API's binary media types; otherwise API Gateway
+    passes the base64 text on as it is.
+    """
+    result = limit_response(result)
     if result.errored:
         return _gateway_error(
             502, "Internal server error", "InternalServerErrorException", f"function error {result.error_type}"
@@ -208,8 +240,6 @@ def proxy_response(result: InvokeResult) -> HttpResponse:
         if body is not None and not isinstance(body, str):
             raise ValueError("body is not a string")
         raw = b"" if body is None else body.encode("utf-8")
-        if data.get("isBase64Encoded") and body is not None:
-            raw = base64.b64decode(body, validate=True)
         headers: list[tuple[str, str]] = []
         seen: set[str] = set()
         for name, values in (data.get("multiValueHeaders") or {}).items():
@@ -218,6 +248,11 @@ def proxy_response(result: InvokeResult) -> HttpResponse:
         for name, value in (data.get("headers") or {}).items():
             if name.lower() not in seen:
                 headers.append((name, _header_value(value)))
+        binary = is_binary(accept, binary_media_types) or is_binary(
+            _header(headers, "content-type"), binary_media_types
+        )
+        if data.get("isBase64Encoded") and body is not None and binary:
+            raw = base64.b64decode(body, validate=True)
     except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
         return _gateway_error(
             502,
@@ -388,17 +423,25 @@ class ApiGatewayShim:
             account_id=self._account_id,
             request_id=request_id,
         )
-        response = self._invoke(route, event)
+        response = self._invoke(route, event, accept=request.headers.get("Accept"))
         self._answer(request, response, tag=route.api_id, path=raw_path, request_id=request_id, started=started)
 
-    def _invoke(self, route: ApiRoute, event: dict[str, Any]) -> HttpResponse:
+    def _invoke(self, route: ApiRoute, event: dict[str, Any], *, accept: str | None) -> HttpResponse:
+        size = record_bytes(event)
+        if size > MAX_EVENT_BYTES:
+            # Lambda refuses the invoke (413); API Gateway answers its client with a 500.
+            note = (
+                f"Execution failed: {size} byte payload is too large for the RequestResponse invocation type "
+                f"(limit {MAX_EVENT_BYTES} bytes)"
+            )
+            return _gateway_error(500, "Internal server error", "InternalServerErrorException", note)
         box: dict[str, InvokeResult] = {}
         worker = threading.Thread(target=lambda: box.update(result=route.invoke(event)), daemon=True)
         worker.start()
         worker.join(self._timeout)
         if "result" not in box:
             return _gateway_error(504, "Endpoint request timed out", "IntegrationTimeoutException")
-        return proxy_response(box["result"])
+        return proxy_response(box["result"], binary_media_types=route.binary_media_types, accept=accept)
 
     def _access_log(
         self,

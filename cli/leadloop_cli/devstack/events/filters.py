@@ -1,20 +1,39 @@
-"""Lambda event filtering (``FilterCriteria``): the content-filter patterns of EventBridge.
+"""Lambda event filtering (``FilterCriteria``): only what Lambda documents, with Lambda's limits.
 
-Supported: exact values (string, number, boolean, null), ``prefix``, ``suffix``, ``equals-ignore-case``,
-``anything-but`` (value, list, or prefix/suffix), ``exists``, ``numeric`` ranges, ``wildcard``, ``cidr``
-and ``$or``, on nested keys. A record matches a criteria when any one filter matches. As in Lambda, a
-numeric matcher also accepts a numeric string (DynamoDB's ``{"N": "5"}``).
+Operators: Lambda's developer guide ("Control which events Lambda sends to your function", filter
+rule syntax) lists null, empty, equals, equals (ignore case) (``equals-ignore-case``), and (several
+keys), or (several values; ``$or`` across keys), not (``anything-but`` a value or a list of values),
+numeric (equals, range), exists, does not exist (``exists``), begins with (``prefix``) and ends with
+(``suffix``). The rest of EventBridge's syntax (``wildcard``, ``cidr``, ``anything-but`` with a
+nested matcher, ``prefix``/``suffix`` with ``equals-ignore-case``) is refused, so the local stack
+does not start with a mapping Lambda would not create.
+
+Limits: "By default, you can define up to five different filters for a single event source
+mapping" (same guide; a quota raised only on request), and a ``Pattern`` is a string of at most
+4,096 characters (CloudFormation ``AWS::Lambda::EventSourceMapping Filter``: Pattern, Maximum 4096).
+
+Matching: a record matches the criteria when any filter matches. ``numeric`` and an exact number
+match JSON numbers only, never strings: DynamoDB stream images carry numbers as strings
+(``{"N": "5"}``), so on AWS a numeric matcher on an ``N`` value never matches.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["FilterPatternError", "compile_filter_criteria", "matches", "parse_pattern"]
+__all__ = [
+    "MAX_FILTERS",
+    "MAX_PATTERN_CHARS",
+    "FilterPatternError",
+    "compile_filter_criteria",
+    "matches",
+    "parse_pattern",
+]
+
+MAX_FILTERS = 5
+MAX_PATTERN_CHARS = 4096
 
 _MISSING = object()
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
@@ -24,94 +43,62 @@ _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+_STRING_MATCHERS = ("prefix", "suffix", "equals-ignore-case")
 
 
 class FilterPatternError(ValueError):
-    """A filter pattern the local stack (or Lambda) cannot accept."""
+    """A filter pattern (or criteria) Lambda would refuse."""
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A JSON number as float; strings (DynamoDB's ``N``) and booleans are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.DOTALL)
-
-
-def _string_rule(rule: Mapping[str, Any], value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    if "prefix" in rule:
-        prefix = rule["prefix"]
-        if isinstance(prefix, dict):
-            return value.lower().startswith(str(prefix["equals-ignore-case"]).lower())
-        return value.startswith(str(prefix))
-    if "suffix" in rule:
-        suffix = rule["suffix"]
-        if isinstance(suffix, dict):
-            return value.lower().endswith(str(suffix["equals-ignore-case"]).lower())
-        return value.endswith(str(suffix))
-    if "equals-ignore-case" in rule:
-        return value.lower() == str(rule["equals-ignore-case"]).lower()
-    if "wildcard" in rule:
-        return _wildcard(str(rule["wildcard"])).match(value) is not None
-    if "cidr" in rule:
-        try:
-            return ipaddress.ip_address(value) in ipaddress.ip_network(str(rule["cidr"]), strict=False)
-        except ValueError:
-            return False
-    raise FilterPatternError(f"unsupported filter rule {rule!r}")
+    return float(value)
 
 
 def _scalar_equal(rule: Any, value: Any) -> bool:
-    if rule is None or isinstance(rule, bool):
-        return value is rule if rule is None else (isinstance(value, bool) and value == rule)
+    if rule is None:
+        return value is None
+    if isinstance(rule, bool):
+        return isinstance(value, bool) and value == rule
     if isinstance(rule, int | float):
-        number = _number(value) if not isinstance(value, str) else None
+        number = _number(value)
         return number is not None and number == float(rule)
     return isinstance(value, str) and value == rule
+
+
+def _numeric(spec: Sequence[Any], value: Any) -> bool:
+    number = _number(value)
+    if number is None:
+        return False
+    return all(_NUMERIC_OPS[op](number, float(bound)) for op, bound in zip(spec[::2], spec[1::2], strict=True))
 
 
 def _match_one(rule: Any, value: Any) -> bool:
     if not isinstance(rule, dict):
         return _scalar_equal(rule, value)
-    if "numeric" in rule:
-        number = _number(value)
-        if number is None:
-            return False
-        spec = rule["numeric"]
-        for index in range(0, len(spec), 2):
-            op, bound = spec[index], spec[index + 1]
-            if op not in _NUMERIC_OPS:
-                raise FilterPatternError(f"unsupported numeric operator {op!r}")
-            if not _NUMERIC_OPS[op](number, float(bound)):
-                return False
-        return True
-    if "anything-but" in rule:
-        excluded = rule["anything-but"]
-        if isinstance(excluded, dict):
-            return not _string_rule(excluded, value) if isinstance(value, str) else True
-        excluded_list = excluded if isinstance(excluded, list) else [excluded]
-        return not any(_scalar_equal(item, value) for item in excluded_list)
-    return _string_rule(rule, value)
+    ((key, operand),) = rule.items()
+    if key == "numeric":
+        return _numeric(operand, value)
+    if key == "anything-but":
+        excluded = operand if isinstance(operand, list) else [operand]
+        return not any(_scalar_equal(item, value) for item in excluded)
+    if not isinstance(value, str):
+        return False
+    if key == "prefix":
+        return value.startswith(operand)
+    if key == "suffix":
+        return value.endswith(operand)
+    return value.lower() == str(operand).lower()  # equals-ignore-case
 
 
 def _match_values(rules: Sequence[Any], value: Any, present: bool) -> bool:
     values = value if isinstance(value, list) else [value]
     for rule in rules:
         if isinstance(rule, dict) and "exists" in rule:
-            wanted = bool(rule["exists"])
             is_leaf = present and not isinstance(value, dict)
-            if wanted == is_leaf:
+            if bool(rule["exists"]) == is_leaf:
                 return True
             continue
         if present and any(_match_one(rule, item) for item in values):
@@ -120,7 +107,7 @@ def _match_values(rules: Sequence[Any], value: Any, present: bool) -> bool:
 
 
 def matches(pattern: Mapping[str, Any], event: Any) -> bool:
-    """Whether ``event`` matches one filter ``pattern`` (a parsed pattern object)."""
+    """Whether ``event`` matches one filter ``pattern`` (a parsed, checked pattern object)."""
     for key, rule in pattern.items():
         if key == "$or":
             if not any(matches(branch, event) for branch in rule):
@@ -131,17 +118,16 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
         if isinstance(rule, dict):
             if not isinstance(value, dict) or not matches(rule, value):
                 return False
-        elif isinstance(rule, list):
-            if not _match_values(rule, value, present):
-                return False
-        else:
-            raise FilterPatternError(f"pattern values must be arrays or objects, got {key}: {rule!r}")
+        elif not _match_values(rule, value, present):
+            return False
     return True
 
 
 def parse_pattern(pattern: Any) -> dict[str, Any]:
-    """A ``Pattern`` from the template (JSON text, or already an object) as a checked object."""
+    """A ``Pattern`` (JSON text of at most 4,096 characters, or an object) as a checked object."""
     if isinstance(pattern, str):
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise FilterPatternError(f"filter pattern is {len(pattern)} characters; Lambda allows {MAX_PATTERN_CHARS}")
         try:
             pattern = json.loads(pattern)
         except ValueError as exc:
@@ -155,48 +141,65 @@ def parse_pattern(pattern: Any) -> dict[str, Any]:
 def _validate(pattern: Mapping[str, Any]) -> None:
     for key, rule in pattern.items():
         if key == "$or":
+            if not isinstance(rule, list) or len(rule) < 2 or not all(isinstance(b, dict) for b in rule):
+                raise FilterPatternError(f"$or needs a list of at least two patterns: {rule!r}")
             for branch in rule:
                 _validate(branch)
         elif isinstance(rule, dict):
             _validate(rule)
-        elif isinstance(rule, list):
+        elif isinstance(rule, list) and rule:
             for item in rule:
                 _validate_rule(item)
         else:
-            raise FilterPatternError(f"pattern values must be arrays or objects, got {key}: {rule!r}")
+            raise FilterPatternError(f"pattern values must be non-empty arrays or objects, got {key}: {rule!r}")
 
 
-_STRING_RULES = {"prefix", "suffix", "equals-ignore-case", "wildcard", "cidr"}
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | float)
 
 
 def _validate_rule(rule: Any) -> None:
-    if not isinstance(rule, dict):
-        return
-    if len(rule) != 1:
-        raise FilterPatternError(f"a matcher has exactly one key: {rule!r}")
+    if _is_scalar(rule):
+        return  # null, empty (""), equals
+    if not isinstance(rule, dict) or len(rule) != 1:
+        raise FilterPatternError(f"a matcher is a value or an object with one key: {rule!r}")
     ((key, value),) = rule.items()
     if key == "exists" and isinstance(value, bool):
         return
     if key == "numeric":
-        if not isinstance(value, list) or not value or len(value) % 2:
-            raise FilterPatternError(f"numeric needs [op, value, ...]: {value!r}")
-        for op, bound in zip(value[::2], value[1::2], strict=True):
-            if op not in _NUMERIC_OPS or _number(bound) is None or isinstance(bound, str):
-                raise FilterPatternError(f"unsupported numeric comparison {op!r} {bound!r}")
+        _validate_numeric(value)
         return
     if key == "anything-but":
-        if isinstance(value, dict) and set(value) - {"prefix", "suffix", "equals-ignore-case"}:
-            raise FilterPatternError(f"unsupported anything-but matcher {value!r}")
+        items = value if isinstance(value, list) else [value]
+        if items and all(_is_scalar(item) and item is not None for item in items):
+            return
+        raise FilterPatternError(f"Lambda's anything-but takes a value or a list of values, got {value!r}")
+    if key in _STRING_MATCHERS and isinstance(value, str):
         return
-    if key not in _STRING_RULES:
-        raise FilterPatternError(f"unsupported filter rule {rule!r}")
+    raise FilterPatternError(f"{rule!r} is not an operator Lambda event filtering supports")
+
+
+def _validate_numeric(spec: Any) -> None:
+    if not isinstance(spec, list) or len(spec) not in (2, 4):
+        raise FilterPatternError(f"numeric needs [op, value] or [op, value, op, value]: {spec!r}")
+    for op, bound in zip(spec[::2], spec[1::2], strict=True):
+        if op not in _NUMERIC_OPS or _number(bound) is None:
+            raise FilterPatternError(f"unsupported numeric comparison {op!r} {bound!r}")
 
 
 def compile_filter_criteria(criteria: Any) -> Callable[[Any], bool] | None:
     """``FilterCriteria`` -> predicate on one record (any filter matches), or None when there is none."""
     if not criteria:
         return None
-    filters = [parse_pattern(item.get("Pattern")) for item in criteria.get("Filters") or []]
+    items = criteria.get("Filters") or []
+    if len(items) > MAX_FILTERS:
+        raise FilterPatternError(f"{len(items)} filters; Lambda allows {MAX_FILTERS} per event source")
+    filters = []
+    for item in items:
+        pattern = item.get("Pattern") if isinstance(item, dict) else None
+        if not isinstance(pattern, str):
+            raise FilterPatternError(f"a filter's Pattern is a string of JSON, got {pattern!r}")
+        filters.append(parse_pattern(pattern))
     if not filters:
         return None
     return lambda record: any(matches(pattern, record) for pattern in filters)
