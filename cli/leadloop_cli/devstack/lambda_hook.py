@@ -6,8 +6,13 @@ mappings, EventBridge targets) through ``LambdaFunction._invoke_lambda(self, eve
 router keyed by function name. ``errored=True`` makes moto answer ``FunctionError: Handled``, so Step
 Functions Retry/Catch see the handler's ``errorType``.
 
+The hook also holds Lambda's payload quotas, which moto does not check: a request event over 6 MB is
+refused with ``RequestEntityTooLargeException`` (413) before any code runs, and a response over
+6 MB + 100 bytes becomes the function error ``Function.ResponseSizeTooLarge`` (see ``events.payload``).
+
 The target is pinned: on another moto version, or if the method moved, :func:`install` refuses with a
-message saying what to check, rather than silently running nothing.
+message saying what to check, rather than silently running nothing. This is one of the local
+stack's few patches of moto; :mod:`motopatches` lists them all.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import json
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from .events.payload import REQUEST_TOO_LARGE, limit_response, request_too_large
+from .runtime import InvokeResult
 
 __all__ = ["SUPPORTED_MOTO_VERSION", "HookError", "Router", "install", "installed", "uninstall"]
 
@@ -66,6 +74,23 @@ def _decode_event(event: Any) -> Any:
     return event
 
 
+def _request_too_large_error() -> Exception:
+    """moto's own error type, so the server answers 413 ``RequestEntityTooLargeException`` as Lambda does."""
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError("RequestEntityTooLargeException", REQUEST_TOO_LARGE)
+    error.code = 413
+    return error
+
+
+def _within_quotas(router: Router, name: str, event: Any) -> tuple[str, bool, str]:
+    if request_too_large(event):
+        raise _request_too_large_error()
+    payload, errored, logs = router(name, event)
+    limited = limit_response(InvokeResult(payload, errored, logs))
+    return limited.payload, limited.errored, limited.logs
+
+
 def install(router: Router) -> None:
     """Route every moto Lambda invocation in this process to ``router``."""
     with _lock:
@@ -80,7 +105,7 @@ def install(router: Router) -> None:
             if current is None:
                 message = {"errorType": "Runtime.Unavailable", "errorMessage": f"no local runtime for {name}"}
                 return json.dumps(message), True, ""
-            return current(name, _decode_event(event))
+            return _within_quotas(current, name, _decode_event(event))
 
         cls._invoke_lambda = _invoke_lambda  # type: ignore[attr-defined]
 

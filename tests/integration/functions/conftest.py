@@ -28,6 +28,7 @@ from moto import mock_aws
 
 from leadloop import aws as leadloop_aws
 from leadloop.settings import clear_settings_cache
+from leadloop_cli.devstack.events.dynamodb import stream_record
 from leadloop_cli.devstack.provision import Provisioner
 from leadloop_cli.devstack.resources import ProvisionResult
 from leadloop_cli.devstack.template import load_template
@@ -285,7 +286,11 @@ def answers(n: int) -> list[dict[str, Any]]:
 
 
 def stream_event(env: Env) -> dict[str, Any]:
-    """Every record on LeadsTable's stream so far, as the Lambda event Lambda would deliver."""
+    """Every record on LeadsTable's stream so far, as the Lambda event Lambda would deliver.
+
+    Records take the local stack's poller shape (``stream_record``): epoch-second
+    ``ApproximateCreationDateTime``, base64 binaries and Lambda's ``userIdentity`` keys.
+    """
     # moto's in-process mock answers DynamoDB Streams only on its classic host name.
     streams = boto3.client(
         "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
@@ -297,8 +302,5 @@ def stream_event(env: Env) -> dict[str, Any]:
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         answer = streams.get_records(ShardIterator=iterator)
-        for raw in answer["Records"]:
-            record = json.loads(json.dumps(raw, default=str))
-            record["eventSourceARN"] = arn
-            records.append(record)
+        records.extend(stream_record(raw, arn, REGION) for raw in answer["Records"])
     return {"Records": records}

@@ -24,7 +24,7 @@ from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
 from .loop import BackgroundLoop
-from .payload import MAX_EVENT_BYTES, EventBudget, record_bytes
+from .payload import MAX_EVENT_BYTES, EventBudget, limit_response, record_bytes
 
 __all__ = ["StreamEventSource", "StreamPoller", "stream_record"]
 
@@ -64,9 +64,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _lambda_identity(identity: Any) -> Any:
+    """GetRecords' ``userIdentity`` ``{"Type", "PrincipalId"}`` as Lambda's ``{"type", "principalId"}``.
+
+    DynamoDB Streams' API names the members ``Type`` and ``PrincipalId``; the records Lambda hands a
+    function spell them ``type`` and ``principalId`` (a TTL delete: ``{"type": "Service",
+    "principalId": "dynamodb.amazonaws.com"}``), which is what code tells TTL expiry from a delete by.
+    """
+    if not isinstance(identity, dict):
+        return identity
+    renamed = {"Type": "type", "PrincipalId": "principalId"}
+    return {renamed.get(key, key): value for key, value in identity.items()}
+
+
 def stream_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """One Lambda DynamoDB record from a GetRecords entry."""
+    """One Lambda DynamoDB record from a GetRecords entry (boto3's shape in, Lambda's out)."""
     record: dict[str, Any] = _plain(raw)
+    if "userIdentity" in record:
+        record["userIdentity"] = _lambda_identity(record["userIdentity"])
     record["eventVersion"] = "1.1"
     record["eventSource"] = "aws:dynamodb"
     record["awsRegion"] = region
@@ -193,7 +208,7 @@ class StreamPoller(BackgroundLoop):
         pending: list[tuple[list[dict[str, Any]], int]] = [(batch, 0)]
         while pending and not self._stop.is_set():
             records, retries = pending.pop(0)
-            result = self._invoke({"Records": records})
+            result = limit_response(self._invoke({"Records": records}))
             self.invocations += 1
             ids = [r["dynamodb"]["SequenceNumber"] for r in records]
             if not result.errored and not self.source.report_failures:

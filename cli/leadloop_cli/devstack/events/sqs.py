@@ -24,7 +24,7 @@ from ..logsink import LogSink
 from ..runtime import InvokeResult
 from .batch import failed_item_ids
 from .loop import BackgroundLoop
-from .payload import MAX_EVENT_BYTES, EventBudget, record_bytes
+from .payload import MAX_EVENT_BYTES, EventBudget, limit_response, record_bytes
 
 __all__ = ["MAX_EVENT_BYTES", "SqsEventSource", "SqsPoller", "sqs_record"]
 _RECORD_ATTRIBUTES = (
@@ -234,7 +234,7 @@ class SqsPoller(BackgroundLoop):
                 self._sink.write(source.tag, f"{len(dropped)} message(s) did not match FilterCriteria: deleted")
             if not records:
                 return
-        result = self._invoke({"Records": records})
+        result = limit_response(self._invoke({"Records": records}))
         self.batches += 1
         if result.errored:
             self._sink.write(

@@ -72,11 +72,23 @@ def classify(
     if event_name == "MODIFY" and old_status == FETCHED and new_status == FORGOTTEN:
         return LeadChange("remove", old_image or {})
     if event_name == "REMOVE" and old_status == FETCHED:
-        identity = user_identity or {}
-        if identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL:
+        if is_ttl_delete(user_identity):
             return None
         return LeadChange("remove", old_image or {})
     return None
+
+
+def is_ttl_delete(identity: Mapping[str, Any] | None) -> bool:
+    """A removal by DynamoDB's TTL: ``userIdentity`` type ``Service``, principal ``dynamodb.amazonaws.com``.
+
+    Lambda's records spell the keys ``type``/``principalId``; GetRecords (which the hasher replay
+    reads) spells them ``Type``/``PrincipalId``. Both must count, or a replayed expiry would remove
+    the person from the audience.
+    """
+    identity = identity or {}
+    kind = identity.get("type", identity.get("Type"))
+    principal = identity.get("principalId", identity.get("PrincipalId"))
+    return bool(kind == "Service" and principal == TTL_PRINCIPAL)
 
 
 class Markers(Protocol):
