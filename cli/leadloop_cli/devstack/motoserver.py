@@ -35,10 +35,9 @@ class MotoEndpoint:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from . import ddb_atomic, sqs_scaling
+        from . import motopatches
 
-        sqs_scaling.install()
-        ddb_atomic.install()
+        motopatches.install()  # every moto patch is listed (and pinned) there
 
         self._previous_config = copy.deepcopy(dict(default_user_config))
         # werkzeug would print one line per request on stderr; keep warnings only.

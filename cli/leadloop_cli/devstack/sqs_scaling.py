@@ -13,6 +13,12 @@ counts they never read. SQS semantics are unchanged:
 the same messages are visible, deletes of an old handle still work, an unknown handle is still
 ``ReceiptHandleIsInvalid``. Only the local stack installs it, and only on the moto version it was
 written for.
+
+Why a patch of moto's private classes, next to the one Lambda hook DESIGN allows: the cost is inside
+moto's own data structure, so no request-level wrapper can remove it, and swapping SQS emulators would
+lose the redrive and visibility semantics the pollers rely on. It changes nothing a client can see
+(tests/unit/devstack/test_sqs_scaling.py holds it to moto's answers). :mod:`motopatches` lists it with
+every other moto patch.
 """
 
 from __future__ import annotations

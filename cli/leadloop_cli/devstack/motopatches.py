@@ -1,0 +1,57 @@
+"""Every change the local stack makes to moto, in one place, each pinned to the moto version it was written for.
+
+DESIGN §4 allows one hook into moto (Lambda); the others exist because no narrower place does their
+job. Each is checked against moto's version before it is installed.
+
+* ``lambda_hook``: ``moto.awslambda.models.LambdaFunction._invoke_lambda``. Every invoke (boto3, Step
+  Functions tasks) runs the real handler in a worker, within Lambda's 6 MB payload quotas. Installed
+  by ``LocalStack`` with its router. Tests: ``tests/integration/devstack/test_devstack_runtime.py``,
+  ``tests/integration/devstack/test_devstack_limits.py``.
+* ``ddb_atomic``: ``moto.dynamodb.responses.DynamoHandler.call_action`` (and
+  ``DynamoDBStreamsHandler``'s). DynamoDB applies each request atomically; moto evaluates a
+  condition and writes without a lock, so concurrent conditional writes could all win. Tests:
+  ``tests/integration/devstack/test_devstack_ddb_atomic.py``.
+* ``sqs_scaling``: moto's private SQS message list (``moto.sqs.models.Queue``), ``Message.mark_received``
+  and ``SQSBackend`` delete, visibility and send. moto scans every message on each request, so a
+  10,000-message batch measures moto instead of leadloop. The widest patch; it stays because it
+  changes nothing observable (its tests hold it to moto's own answers) and the alternative, another
+  SQS emulator, would lose the redrive and visibility semantics the pollers rely on. Tests:
+  ``tests/unit/devstack/test_sqs_scaling.py``.
+* ``motorules``: ``moto.sqs.responses.SQSResponse.send_message`` / ``send_message_batch`` and
+  ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution``. Limits and names
+  AWS enforces and moto does not: SQS message and batch sizes, an unnamed execution's UUID name,
+  256 KB of execution input. Tests: ``tests/integration/devstack/test_devstack_limits.py``.
+
+:func:`install` installs the last three when moto starts. ``tests/unit/devstack/test_moto_patches.py``
+fails when moto's pin and :data:`SUPPORTED_MOTO_VERSION` part ways, or when a target is gone.
+"""
+
+from __future__ import annotations
+
+from . import ddb_atomic, lambda_hook, motorules, sqs_scaling
+
+__all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
+
+SUPPORTED_MOTO_VERSION = "5.2.5"
+
+#: The modules that patch moto, each with its own ``SUPPORTED_MOTO_VERSION`` check where it has one.
+PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules)
+
+
+def check_version() -> None:
+    """Refuse to patch a moto these patches were not written for."""
+    import moto
+
+    if moto.__version__ != SUPPORTED_MOTO_VERSION:
+        raise RuntimeError(
+            f"the local stack's moto patches support moto {SUPPORTED_MOTO_VERSION}, found {moto.__version__}; "
+            "re-check each target listed in leadloop_cli/devstack/motopatches.py"
+        )
+
+
+def install() -> None:
+    """Install the backend patches (idempotent); the Lambda hook comes with the stack's router."""
+    check_version()
+    sqs_scaling.install()
+    ddb_atomic.install()
+    motorules.install()

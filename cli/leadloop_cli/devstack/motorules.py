@@ -1,0 +1,117 @@
+"""Service rules moto 5.2.5 lacks, applied where moto receives the request (see ``servicerules``).
+
+* SQS ``SendMessage`` / ``SendMessageBatch``: a message is measured as SQS measures it (UTF-8 body
+  plus attributes) against the queue's ``MaximumMessageSize``, a batch against 1 MiB in all
+  (``servicerules.sqs``). Wrapped at moto's request handlers, before moto's own checks, so moto's
+  backend (and ``sqs_scaling``'s changes to it) stay untouched. An oversized entry refuses the whole
+  batch with ``InvalidParameterValue``, as moto already does for a body over the limit.
+* Step Functions ``StartExecution`` on the executing backend: an unnamed execution gets a UUID name
+  and an input over 262,144 bytes is refused (``servicerules.stepfunctions``).
+
+Only the local stack installs these, on the moto version they were written for (:mod:`motopatches`).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .servicerules.sqs import batch_too_long, message_bytes, message_size_error
+from .servicerules.stepfunctions import execution_name, input_size_error
+
+__all__ = ["install", "installed", "uninstall"]
+
+_lock = threading.Lock()
+#: (class, attribute) -> the attribute moto had before install
+_originals: dict[tuple[type, str], Callable[..., Any]] = {}
+
+
+def _checked_send_message(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def send_message(self: Any) -> Any:
+        from moto.sqs.exceptions import InvalidParameterValue
+
+        queue = self.sqs_backend.get_queue(self._get_queue_name())
+        body = self._get_param("MessageBody") or ""
+        error = message_size_error(body, self._get_param("MessageAttributes") or {}, int(queue.maximum_message_size))
+        if error is not None:
+            raise InvalidParameterValue(error)
+        return original(self)
+
+    return send_message
+
+
+def _checked_send_message_batch(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def send_message_batch(self: Any) -> Any:
+        from moto.sqs.exceptions import BatchRequestTooLong, InvalidParameterValue
+
+        queue = self.sqs_backend.get_queue(self._get_queue_name())
+        entries = self._get_param("Entries") or []
+        sizes = []
+        for entry in entries:
+            body, attributes = entry.get("MessageBody") or "", entry.get("MessageAttributes") or {}
+            error = message_size_error(body, attributes, int(queue.maximum_message_size))
+            if error is not None:
+                raise InvalidParameterValue(error)
+            sizes.append(message_bytes(body, attributes))
+        if batch_too_long(sizes):
+            raise BatchRequestTooLong(sum(sizes))
+        return original(self)
+
+    return send_message_batch
+
+
+def _checked_start_execution(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: Any = None,
+    ) -> Any:
+        from moto.stepfunctions.exceptions import ValidationException
+
+        error = input_size_error(execution_input)
+        if error is not None:
+            raise ValidationException(error)
+        return original(self, state_machine_arn, execution_name(name), execution_input, trace_header)
+
+    return start_execution
+
+
+def _targets() -> list[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]:
+    from moto.sqs.responses import SQSResponse
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    return [
+        (SQSResponse, "send_message", _checked_send_message),
+        (SQSResponse, "send_message_batch", _checked_send_message_batch),
+        (StepFunctionsParserBackend, "start_execution", _checked_start_execution),
+    ]
+
+
+def install() -> None:
+    """Apply the rules in this interpreter (idempotent)."""
+    with _lock:
+        if _originals:
+            return
+        for cls, name, wrap in _targets():
+            original = cls.__dict__[name]
+            _originals[(cls, name)] = original
+            setattr(cls, name, wrap(original))
+
+
+def uninstall() -> None:
+    """Put moto's own handlers back."""
+    with _lock:
+        for (cls, name), original in _originals.items():
+            setattr(cls, name, original)
+        _originals.clear()
+
+
+def installed() -> bool:
+    return bool(_originals)

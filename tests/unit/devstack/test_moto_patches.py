@@ -1,0 +1,64 @@
+"""The local stack's moto patches: one pinned version, every target still where the patches expect it."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from leadloop_cli.devstack import ddb_atomic, lambda_hook, motopatches, motorules, sqs_scaling
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_patch_is_written_for_the_pinned_moto() -> None:
+    import moto
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dependencies = [*project["dependencies"], *[d for ds in project["optional-dependencies"].values() for d in ds]]
+    [pin] = {d for d in dependencies if re.match(r"moto\b", d)}
+    pinned = pin.split("==", 1)[1]
+    assert moto.__version__ == pinned == motopatches.SUPPORTED_MOTO_VERSION
+    for module in (lambda_hook, ddb_atomic, sqs_scaling):
+        assert pinned == module.SUPPORTED_MOTO_VERSION, module.__name__
+    assert set(motopatches.PATCH_MODULES) == {lambda_hook, ddb_atomic, sqs_scaling, motorules}
+
+
+def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto
+
+    monkeypatch.setattr(moto, "__version__", "9.9.9")
+    with pytest.raises(RuntimeError, match=r"support moto 5\.2\.5, found 9\.9\.9"):
+        motopatches.install()
+
+
+def test_the_rules_targets_keep_their_shape() -> None:
+    from moto.sqs.responses import SQSResponse
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    assert list(inspect.signature(SQSResponse.send_message).parameters) == ["self"]
+    assert list(inspect.signature(SQSResponse.send_message_batch).parameters) == ["self"]
+    start = inspect.signature(StepFunctionsParserBackend.start_execution).parameters
+    assert list(start) == ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
+
+
+def test_the_rules_install_once_and_uninstall_cleanly() -> None:
+    from moto.sqs.responses import SQSResponse
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    was_installed = motorules.installed()
+    motorules.uninstall()
+    originals = (SQSResponse.send_message, StepFunctionsParserBackend.start_execution)
+    try:
+        motorules.install()
+        motorules.install()
+        patched = SQSResponse.send_message
+        assert patched is not originals[0] and patched.__wrapped__ is originals[0]  # type: ignore[attr-defined]
+        motorules.uninstall()
+        assert (SQSResponse.send_message, StepFunctionsParserBackend.start_execution) == originals
+    finally:
+        if was_installed:
+            motorules.install()
