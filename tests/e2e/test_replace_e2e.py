@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient, wait_until
@@ -73,6 +75,21 @@ def test_a_replace_from_the_leads_keeps_exactly_the_stored_leads(stack: StackCli
     assert status.returncode == 0, status.stderr
     assert "last replace   succeeded" in status.stdout and f"{len(stored)} rows" in status.stdout
     assert "replace lock" not in status.stdout
+
+
+def test_a_replace_started_without_a_name_runs_under_the_name_aws_gives_it(stack: StackClient):
+    """A plain StartExecution, as the nightly Scheduler target starts it: the run's id is the generated name."""
+    stack.wait_for_fetched([stack.create_lead(person(7100 + n), deliver=True) for n in range(2)], timeout=60)
+    sfn = stack.aws("stepfunctions")
+    document = {"audience_id": stack.seed["audience_id"], "source": {"type": "leads"}}
+    arn = sfn.start_execution(
+        stateMachineArn=stack.resources["AudienceReplaceStateMachine"], input=json.dumps(document)
+    )["executionArn"]
+    name = arn.rsplit(":", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", name), arn
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=300, what="the replace")
+    done = sfn.describe_execution(executionArn=arn)
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
 
 
 def test_a_failed_replace_exits_non_zero_with_the_reason_and_releases_the_lock(stack: StackClient):
