@@ -17,10 +17,11 @@ job. Each is checked against moto's version before it is installed.
   changes nothing observable (its tests hold it to moto's own answers) and the alternative, another
   SQS emulator, would lose the redrive and visibility semantics the pollers rely on. Tests:
   ``tests/unit/devstack/test_sqs_scaling.py``.
-* ``motorules``: ``moto.sqs.responses.SQSResponse.send_message`` / ``send_message_batch`` and
-  ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution``. Limits and names
-  AWS enforces and moto does not: SQS message and batch sizes, an unnamed execution's UUID name,
-  256 KB of execution input. Tests: ``tests/integration/devstack/test_devstack_limits.py``.
+* ``motorules``: ``moto.sqs.responses.SQSResponse.send_message`` / ``send_message_batch``,
+  ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution`` and the parser's
+  ``lambda_eval_utils.execute_lambda_function_integration``. Limits and names AWS enforces and moto
+  does not: SQS message and batch sizes, an unnamed execution's UUID name, 256 KB of execution input
+  and of Lambda task payload. Tests: ``tests/integration/devstack/test_devstack_limits.py``.
 
 :func:`install` installs the last three when moto starts. ``tests/unit/devstack/test_moto_patches.py``
 fails when moto's pin and :data:`SUPPORTED_MOTO_VERSION` part ways, or when a target is gone.

@@ -7,6 +7,9 @@
   batch with ``InvalidParameterValue``, as moto already does for a body over the limit.
 * Step Functions ``StartExecution`` on the executing backend: an unnamed execution gets a UUID name
   and an input over 262,144 bytes is refused (``servicerules.stepfunctions``).
+* Step Functions Lambda tasks (both resource forms go through moto's
+  ``lambda_eval_utils.execute_lambda_function_integration``): a payload over 256 KiB fails the state
+  with ``States.DataLimitExceeded`` before Lambda is called, the way moto fails an oversized output.
 
 Only the local stack installs these, on the moto version they were written for (:mod:`motopatches`).
 """
@@ -19,13 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .servicerules.sqs import batch_too_long, message_bytes, message_size_error
-from .servicerules.stepfunctions import execution_name, input_size_error
+from .servicerules.stepfunctions import execution_name, input_size_error, task_input_error
 
 __all__ = ["install", "installed", "uninstall"]
 
 _lock = threading.Lock()
-#: (class, attribute) -> the attribute moto had before install
-_originals: dict[tuple[type, str], Callable[..., Any]] = {}
+#: (class or module, attribute) -> the attribute moto had before install
+_originals: dict[tuple[Any, str], Callable[..., Any]] = {}
 
 
 def _checked_send_message(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,14 +86,49 @@ def _checked_start_execution(original: Callable[..., Any]) -> Callable[..., Any]
     return start_execution
 
 
-def _targets() -> list[tuple[type, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]:
+def _data_limit_exceeded(env: Any, cause: str) -> Exception:
+    """moto's own failure for an oversized state (as its ``_verify_size_quota`` raises it)."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    error = StatesErrorNameType.StatesStatesDataLimitExceeded
+    # EventDetails is a TypedDict of optional keys moto's stubs mark required: build it as the dict it is.
+    details: Any = {"taskFailedEventDetails": TaskFailedEventDetails(error=error.to_name(), cause=cause)}
+    event = FailureEvent(
+        env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskFailed, event_details=details
+    )
+    return FailureEventException(failure_event=event)
+
+
+def _checked_lambda_task(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def execute_lambda_function_integration(env: Any, parameters: dict[str, Any], **kwargs: Any) -> Any:
+        payload = parameters.get("Payload")
+        error = task_input_error(payload) if isinstance(payload, bytes) else None
+        if error is not None:
+            raise _data_limit_exceeded(env, error)
+        return original(env=env, parameters=parameters, **kwargs)
+
+    return execute_lambda_function_integration
+
+
+def _targets() -> list[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]:
     from moto.sqs.responses import SQSResponse
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     return [
         (SQSResponse, "send_message", _checked_send_message),
         (SQSResponse, "send_message_batch", _checked_send_message_batch),
         (StepFunctionsParserBackend, "start_execution", _checked_start_execution),
+        (lambda_eval_utils, "execute_lambda_function_integration", _checked_lambda_task),
     ]
 
 

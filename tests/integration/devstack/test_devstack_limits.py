@@ -1,7 +1,8 @@
 """Limits and names AWS enforces, on the running local stack: what moto checks itself and what the stack adds.
 
 Added by the stack (``motorules``, ``lambda_hook``): SQS sizes in UTF-8 bytes with attributes, 1 MiB
-batches, Lambda's 6 MB request, Step Functions' 256 KB execution input and generated execution names.
+batches, Lambda's 6 MB request, Step Functions' 256 KB execution input and Lambda task payload, and
+generated execution names.
 Already moto's: SQS's default ``MaximumMessageSize``, DynamoDB's item size, Step Functions' state
 output size (each pinned here, so a moto upgrade that drops one fails a test).
 """
@@ -17,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from leadloop_cli.devstack import LocalStack
-from tests.integration.devstack.devstack_support import wait_for
+from tests.integration.devstack.devstack_support import calls, wait_for
 
 KIB = 1024
 AUDIENCE_QUEUE_MAX = 262_144  # infra/template.yaml AudienceQueue MaximumMessageSize
@@ -176,6 +177,31 @@ def test_a_state_output_over_256_kib_fails_the_execution(stack: LocalStack) -> N
     )
     done = _finished(stack, started["executionArn"])
     assert done["status"] == "FAILED" and done["error"] == "States.DataLimitExceeded"
+
+
+def test_a_lambda_task_payload_over_256_kib_fails_before_lambda_runs(stack: LocalStack) -> None:
+    run = f"big-{uuid.uuid4().hex[:8]}"
+    doubled_payload = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": stack.attribute("TaskFunction", "Arn"),
+                    "Payload": {"run": run, "a.$": "$.blob", "b.$": "$.blob"},
+                },
+                "End": True,
+            }
+        },
+    }
+    machine = _machine(stack, doubled_payload)
+    started = stack.client("stepfunctions").start_execution(
+        stateMachineArn=machine, input=json.dumps({"blob": "x" * (150 * KIB)})
+    )
+    done = _finished(stack, started["executionArn"])
+    assert done["status"] == "FAILED" and done["error"] == "States.DataLimitExceeded"
+    assert not [call for call in calls(stack, "task") if call.get("run") == run]  # Lambda never ran
 
 
 # --------------------------------------------------------------------------------------- Lambda

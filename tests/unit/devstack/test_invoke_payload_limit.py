@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import urllib.error
 import urllib.request
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from leadloop_cli.devstack.events.api import ApiGatewayShim, ApiRoute
+from leadloop_cli.devstack.events.api import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGatewayShim, ApiRoute
 from leadloop_cli.devstack.events.dynamodb import StreamEventSource, StreamPoller
 from leadloop_cli.devstack.events.payload import (
     MAX_EVENT_BYTES,
@@ -112,6 +113,12 @@ def _post(shim: ApiGatewayShim, body: bytes) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def test_api_gateway_takes_10_mb_bodies_and_waits_29_s_by_default() -> None:
+    # (413 over 10 MB and 504 after the timeout: test_devstack_stack.py, test_devstack_api_log.py)
+    assert MAX_PAYLOAD_BYTES == 10 * 1024 * 1024 and INTEGRATION_TIMEOUT_SECONDS == 29
+    assert inspect.signature(ApiGatewayShim).parameters["integration_timeout"].default == 29
 
 
 def _logged(sink: LogSink, text: str) -> None:

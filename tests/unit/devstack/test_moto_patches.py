@@ -37,12 +37,15 @@ def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_rules_targets_keep_their_shape() -> None:
     from moto.sqs.responses import SQSResponse
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     assert list(inspect.signature(SQSResponse.send_message).parameters) == ["self"]
     assert list(inspect.signature(SQSResponse.send_message_batch).parameters) == ["self"]
     start = inspect.signature(StepFunctionsParserBackend.start_execution).parameters
     assert list(start) == ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
+    task = inspect.signature(lambda_eval_utils.execute_lambda_function_integration).parameters
+    assert list(task) == ["env", "parameters", "region", "state_credentials"]
 
 
 def test_the_rules_install_once_and_uninstall_cleanly() -> None:

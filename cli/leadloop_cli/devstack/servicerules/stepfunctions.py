@@ -5,15 +5,17 @@
   backend keeps ``None``, so ``$$.Execution.Name`` is null and the ARN ends in ``:None``.
 * Input: at most 262,144 bytes ("Length constraints apply to the payload size, and are expressed as
   bytes in UTF-8 encoding"); a longer one is refused with ``ValidationException``. moto accepts any
-  size. (Each state's input and output, 256 KiB too, moto's interpreter already checks:
-  ``States.DataLimitExceeded``.)
+  size.
+* Task input: "The maximum input or output size for a task, state, or execution is 256 KiB" (quotas).
+  moto checks every state's output and a task's result (``States.DataLimitExceeded``), not what a
+  Lambda task sends once ``Parameters`` have built its payload.
 """
 
 from __future__ import annotations
 
 import uuid
 
-__all__ = ["MAX_INPUT_BYTES", "execution_name", "input_size_error"]
+__all__ = ["MAX_INPUT_BYTES", "execution_name", "input_size_error", "task_input_error"]
 
 MAX_INPUT_BYTES = 262_144
 
@@ -31,3 +33,10 @@ def input_size_error(execution_input: str | None) -> str | None:
         "1 validation error detected: Value at 'input' failed to satisfy constraint: "
         f"Member must have length less than or equal to {MAX_INPUT_BYTES}"
     )
+
+
+def task_input_error(payload: bytes) -> str | None:
+    """Why a Lambda task may not send ``payload`` (over 256 KiB: ``States.DataLimitExceeded``), or None."""
+    if len(payload) <= MAX_INPUT_BYTES:
+        return None
+    return f"The state/task input of {len(payload)} bytes exceeds the maximum number of bytes service limit."
