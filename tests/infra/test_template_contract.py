@@ -363,7 +363,37 @@ def test_lead_hasher_reads_the_leads_stream_with_bisection_and_a_failure_queue(t
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert template.target(props["DestinationConfig"]["OnFailure"]["Destination"]) == "LeadHasherFailureDLQ"
     patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
-    assert {p["eventName"][0] for p in patterns} == {"INSERT", "REMOVE", "MODIFY"}
+    # Lambda documents filtering on the `dynamodb` key only for DynamoDB event sources.
+    assert all(set(p) == {"dynamodb"} for p in patterns), patterns
+
+
+def _stream_record(event: str, old: str | None, new: str | None) -> dict[str, Any]:
+    images = {"OldImage": old, "NewImage": new}
+    return {"eventName": event, "dynamodb": {k: {"status": {"S": v}} for k, v in images.items() if v}}
+
+
+@pytest.mark.parametrize(
+    ("record", "delivered"),
+    [
+        (_stream_record("INSERT", None, "FETCHED"), True),  # a lead fetched by the webhook or backfill
+        (_stream_record("MODIFY", "PENDING", "FETCHED"), True),  # a stub filled in
+        (_stream_record("REMOVE", "FETCHED", None), True),  # deleted (the function tells TTL apart)
+        (_stream_record("MODIFY", "FETCHED", "FORGOTTEN"), True),  # leadloop forget
+        (_stream_record("INSERT", None, "PENDING"), False),  # a stub
+        (_stream_record("MODIFY", "PENDING", "PENDING"), False),  # a retry counter
+        (_stream_record("MODIFY", "PENDING", "FAILED"), False),
+        (_stream_record("REMOVE", "PENDING", None), False),
+        (_stream_record("INSERT", None, "FORGOTTEN"), False),  # a tombstone for a lead never stored
+    ],
+)
+def test_the_lead_hasher_filters_deliver_exactly_the_changes_it_acts_on(
+    template: CfnTemplate, record: dict[str, Any], delivered: bool
+):
+    from leadloop_cli.devstack.events.filters import compile_filter_criteria
+
+    criteria = template.events("LeadHasherFunction")["LeadsStream"]["Properties"]["FilterCriteria"]
+    predicate = compile_filter_criteria(criteria)
+    assert predicate is not None and predicate(record) is delivered
 
 
 # ---------------------------------------------------------------- replace state machine
