@@ -32,8 +32,11 @@ class StackClient:
         self.graph_url = str(info["graph_url"]).rstrip("/")
         self.webhook_url = str(info["webhook_url"])
         self._http = requests.Session()
+        # The stack's admin: with IAM enforced, moto refuses keys it did not issue.
         self._boto = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=str(info["region"])
+            aws_access_key_id=str(info.get("aws_access_key_id") or "testing"),
+            aws_secret_access_key=str(info.get("aws_secret_access_key") or "testing"),
+            region_name=str(info["region"]),
         )
         self._config = Config(read_timeout=960, retries={"max_attempts": 1})
 

@@ -48,9 +48,11 @@ class Target:
 
 
 def local_target(info: dict[str, Any]) -> Target:
-    """A target for a local stack described by its ``dev up --json`` document."""
+    """A target for a local stack described by its ``dev up --json`` document, as its admin user."""
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=str(info["region"])
+        aws_access_key_id=str(info.get("aws_access_key_id") or "testing"),
+        aws_secret_access_key=str(info.get("aws_secret_access_key") or "testing"),
+        region_name=str(info["region"]),
     )
     return Target(session, endpoint_url=str(info["aws_endpoint_url"]), resources=dict(info["resources"]))
 

@@ -79,7 +79,9 @@ def _summary(document: dict[str, Any]) -> str:
     lines = [
         f"leadloop local stack is up (stack {document['stack_name']}, region {document['region']})",
         f"  webhook       {document.get('webhook_url')}",
-        f"  AWS endpoint  {document['aws_endpoint_url']}  (AWS_ENDPOINT_URL; any credentials)",
+        f"  AWS endpoint  {document['aws_endpoint_url']}  (AWS_ENDPOINT_URL)",
+        f"  AWS admin key {document.get('aws_access_key_id')} / {document.get('aws_secret_access_key')}"
+        + ("  (IAM enforced: other keys are refused)" if document.get("iam_enforced") else ""),
         f"  Graph API     {document.get('graph_url')}",
         f"  log file      {document['log_file']}",
     ]

@@ -22,8 +22,8 @@ __all__ = ["fire_remote", "local_client"]
 def local_client(target: dict[str, Any], service: str, *, read_timeout: int = 960) -> Any:
     """A boto3 client on the local stack's endpoint (``target`` is the state file document)."""
     session = boto3.session.Session(
-        aws_access_key_id=target.get("aws_access_key_id", "testing"),
-        aws_secret_access_key=target.get("aws_secret_access_key", "testing"),
+        aws_access_key_id=target.get("aws_access_key_id") or "testing",
+        aws_secret_access_key=target.get("aws_secret_access_key") or "testing",
         region_name=target["region"],
     )
     config = Config(read_timeout=read_timeout, retries={"max_attempts": 0, "total_max_attempts": 1})

@@ -23,20 +23,34 @@ job. Each is checked against moto's version before it is installed.
   does not: SQS message and batch sizes, an unnamed execution's UUID name, 256 KB of execution input
   and of Lambda task payload. Tests: ``tests/integration/devstack/test_devstack_limits.py``.
 
-:func:`install` installs the last three when moto starts. ``tests/unit/devstack/test_moto_patches.py``
-fails when moto's pin and :data:`SUPPORTED_MOTO_VERSION` part ways, or when a target is gone.
+* ``iam.moto_checks``: the name ``IAMRequest`` in ``moto.iam.access_control`` (looked up per request).
+  With IAM enforced, moto recomputes the signature of a request without body or query string over
+  its headers (so a Lambda ``GetFunctionConfiguration`` fails ``SignatureDoesNotMatch``), and renders
+  every refusal as XML, which JSON-protocol clients report as code ``"403"``; the subclass verifies
+  the body that was sent and refuses as AWS does (``AccessDeniedException``...). Installed by
+  ``LocalStack`` when it enforces IAM. Tests: ``tests/integration/devstack/test_devstack_iam.py``.
+* ``iam.sfn_identity``: the name ``boto3`` in ``moto.stepfunctions.parser.asl.utils.boto_client``.
+  moto's Step Functions tasks sign with a fixed key (``ak``) its own IAM checks refuse; the proxy signs
+  them with the state machine role's session, so a Lambda task needs ``lambda:InvokeFunction`` as on
+  AWS. Installed by ``LocalStack`` when it enforces IAM. Tests:
+  ``tests/integration/devstack/test_devstack_iam.py``.
+
+:func:`install` installs ``ddb_atomic``, ``sqs_scaling`` and ``motorules`` when moto starts.
+``tests/unit/devstack/test_moto_patches.py`` fails when moto's pin and :data:`SUPPORTED_MOTO_VERSION`
+part ways, or when a target is gone.
 """
 
 from __future__ import annotations
 
 from . import ddb_atomic, lambda_hook, motorules, sqs_scaling
+from .iam import moto_checks, sfn_identity
 
 __all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
 
 SUPPORTED_MOTO_VERSION = "5.2.5"
 
 #: The modules that patch moto, each with its own ``SUPPORTED_MOTO_VERSION`` check where it has one.
-PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules)
+PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules, moto_checks, sfn_identity)
 
 
 def check_version() -> None:

@@ -29,6 +29,7 @@ class MotoEndpoint:
         self._server: Any = None
         self._previous_moto_port: str | None = None
         self._previous_config: dict[str, Any] | None = None
+        self._previous_auth: str | None = None
         self.url = ""
 
     def start(self) -> str:
@@ -54,19 +55,35 @@ class MotoEndpoint:
         self._post("/moto-api/config", MOTO_CONFIG)
         return self.url
 
-    def _post(self, path: str, body: dict[str, Any]) -> None:
+    def enforce_iam(self) -> None:
+        """From now on every request must be signed by a key moto issued, and allowed by its policies.
+
+        Server mode's switch (``POST /moto-api/reset-auth`` with the number of requests still let
+        through unchecked: 0). It is process-wide, so :meth:`stop` puts the previous value back.
+        """
+        answer = json.loads(self._post("/moto-api/reset-auth", b"0"))
+        if self._previous_auth is None:
+            self._previous_auth = str(answer["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"])
+
+    def _post(self, path: str, body: dict[str, Any] | bytes) -> bytes:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         request = urllib.request.Request(
-            self.url + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
+            self.url + path, data=data, headers={"Content-Type": "application/json"}, method="POST"
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+            return bytes(response.read())
 
     def stop(self) -> None:
         if self._server is None:
             return
+        if self._previous_auth is not None:
+            try:
+                self._post("/moto-api/reset-auth", self._previous_auth.encode())
+            except OSError:  # the server is gone: the setting lives in this process all the same
+                from moto import settings
+
+                settings.INITIAL_NO_AUTH_ACTION_COUNT = float(self._previous_auth)
+            self._previous_auth = None
         with contextlib.suppress(OSError):
             self._post("/moto-api/reset", {})
         self._server.stop()

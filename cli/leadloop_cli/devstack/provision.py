@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from .iam.roles import RoleBuilder
+from .iam.sam_roles import function_role, state_machine_role
 from .intrinsics import Resolver, TemplateError
 from .naming import NameFactory
 from .resources import (
@@ -42,19 +44,6 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[str], Any]
 _Creator = Callable[["Provisioner", ResourceDef, dict[str, Any]], None]
-
-_LAMBDA_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 def _bool(value: Any) -> bool:
@@ -130,6 +119,7 @@ class Provisioner:
         self.result = ProvisionResult(region=template.context.region, account_id=template.context.account_id)
         self.resolver: Resolver = template.resolver(self.result)
         self.layer_dirs: dict[str, Path] = {}
+        self.roles = RoleBuilder(self)
         self._zip = _dummy_zip()
 
     @property
@@ -157,8 +147,8 @@ class Provisioner:
                 self.result.skipped_types[logical_id] = resource.type
                 self.note(f"{logical_id} ({resource.type}) is not provisioned by the local stack")
                 continue
-            # Events, Policies and Role may name resources created later (wiring resolves events
-            # once everything exists; the local stack does not enforce IAM).
+            # Events, Policies and Role may name resources created later: wiring resolves events, and
+            # the roles get their policies, once everything exists.
             late = LATE_PROPERTIES.get(resource.type, ())
             early = {key: value for key, value in resource.properties.items() if key not in late}
             try:
@@ -166,16 +156,13 @@ class Provisioner:
                 creator(self, resource, properties)
             except TemplateError as exc:
                 raise TemplateError(f"{logical_id}: {exc}") from exc
+        self.roles.attach_policies()
         return self.result
 
     # ------------------------------------------------------------------ helpers
-    def role(self, owner_id: str) -> str:
-        """Create the implicit execution role SAM would (``<Id>Role``) and return its ARN."""
-        name = self.names.physical_name(f"{owner_id}Role", "AWS::IAM::Role")
-        response = self.clients("iam").create_role(RoleName=name, AssumeRolePolicyDocument=_LAMBDA_TRUST)
-        arn = str(response["Role"]["Arn"])
-        self.result.add(Provisioned(f"{owner_id}Role", "AWS::IAM::Role", name, {"Arn": arn, "RoleId": name}))
-        return arn
+    @property
+    def partition(self) -> str:
+        return self.template.context.partition
 
     def local_path(self, value: Any, what: str) -> Path | None:
         if not isinstance(value, str) or value.startswith("s3://"):
@@ -459,10 +446,7 @@ def _dashboard(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
 
 
 def _iam_role(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
-    name = props.get("RoleName") or p.names.physical_name(res.logical_id, res.type)
-    trust = props.get("AssumeRolePolicyDocument") or json.loads(_LAMBDA_TRUST)
-    role = p.clients("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}))
+    p.roles.create_declared(res, props)
 
 
 # ---------------------------------------------------------------------- Lambda
@@ -495,7 +479,8 @@ def _function(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
     memory = int(props.get("MemorySize", 128))
     env = {k: _attr_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     layers = [str(arn) for arn in props.get("Layers") or []]
-    role_arn = p.role(res.logical_id)
+    generated = function_role(res.logical_id, res.properties, resolve=p.resolver.resolve, partition=p.partition)
+    role_arn = p.roles.create_generated(res.logical_id, generated, res.properties.get("Role"))
     kwargs: dict[str, Any] = {
         "FunctionName": name,
         "Runtime": runtime,
@@ -611,7 +596,11 @@ def _state_machine(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> N
         json.loads(definition)  # CloudFormation substitutes first, then the JSON must be valid
     except ValueError as exc:
         raise TemplateError(f"state machine definition {source} is not valid JSON after substitutions: {exc}") from exc
-    role_arn = props.get("RoleArn") or props.get("Role") or p.role(res.logical_id)
+    if props.get("RoleArn"):  # AWS::StepFunctions::StateMachine names its role
+        role_arn = p.roles.use_declared(res.logical_id, props["RoleArn"])
+    else:
+        generated = state_machine_role(res.logical_id, res.properties, partition=p.partition)
+        role_arn = p.roles.create_generated(res.logical_id, generated, res.properties.get("Role"))
     kind = props.get("Type") or props.get("StateMachineType") or "STANDARD"
     sfn = p.clients("stepfunctions")
     arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type=kind)["stateMachineArn"]

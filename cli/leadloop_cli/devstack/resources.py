@@ -17,6 +17,7 @@ __all__ = [
     "FunctionSpec",
     "ProvisionResult",
     "Provisioned",
+    "RoleSpec",
     "ScheduleSpec",
     "StateMachineSpec",
 ]
@@ -51,6 +52,18 @@ class FunctionSpec:
     log_format: str | None = None
     application_log_level: str | None = None
     events: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """An execution role: its policies as AWS holds them (resolved) and as moto evaluates them."""
+
+    logical_id: str
+    name: str
+    arn: str
+    policies: dict[str, Any]  # inline policy name -> document
+    managed_policy_arns: tuple[str, ...]
+    moto_policies: dict[str, Any]  # what is attached locally: inline and managed, rewritten for moto
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,8 @@ class ProvisionResult:
     schedules: list[ScheduleSpec] = field(default_factory=list)
     skipped_types: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: function / state machine / AWS::IAM::Role logical id -> the role it runs with
+    roles: dict[str, RoleSpec] = field(default_factory=dict)
     #: The region's API Gateway CloudWatch Logs role (account setting); a fresh account has none.
     api_gateway_log_role: str | None = None
 

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_SECONDS = 10.0
 #: Workers of one function importing at once: on a few cores, more would only slow each start.
 MAX_STARTING = 2
+#: Credentials of a worker whose function has no role session (moto not enforcing IAM).
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -76,9 +78,17 @@ def _error_result(request_id: str, error_type: str, message: str) -> InvokeResul
 
 
 def lambda_environment(
-    spec: FunctionSpec, *, aws_endpoint_url: str, region: str, log_stream: str = ""
+    spec: FunctionSpec,
+    *,
+    aws_endpoint_url: str,
+    region: str,
+    log_stream: str = "",
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The whole environment of a worker: the template's variables plus Lambda's own, nothing else."""
+    """The whole environment of a worker: the template's variables plus Lambda's own, nothing else.
+
+    ``credentials`` are the ``AWS_*`` variables of the function's role session, as Lambda sets them.
+    """
     env = dict(spec.environment)
     paths = [str(spec.code_dir)] if spec.code_dir else []
     paths += [str(path) for path in spec.layer_dirs]
@@ -87,7 +97,7 @@ def lambda_environment(
             "AWS_ENDPOINT_URL": aws_endpoint_url,
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-            **FAKE_CREDENTIALS,
+            **(credentials if credentials is not None else FAKE_CREDENTIALS),
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout),
@@ -234,6 +244,7 @@ class FunctionRuntime:
 
     ``pool_size`` is the pool of a function without ReservedConcurrentExecutions; one that reserves
     concurrency gets exactly that many workers, as Lambda would run it (see :mod:`leadloop_cli.workerpool`).
+    ``credentials`` (``AWS_*`` variables) are the function's role session; its code runs with them.
     """
 
     def __init__(
@@ -244,11 +255,13 @@ class FunctionRuntime:
         region: str,
         sink: LogSink,
         pool_size: int = DEFAULT_WORKERS,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self._endpoint = aws_endpoint_url
         self._region = region
         self._sink = sink
+        self._credentials = dict(credentials) if credentials is not None else None
         self.pool_size = pool_size_for(spec.reserved_concurrency, pool_size)
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
@@ -259,7 +272,13 @@ class FunctionRuntime:
     # ------------------------------------------------------------------ pool
     def _spawn(self) -> _Worker:
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        env = lambda_environment(self.spec, aws_endpoint_url=self._endpoint, region=self._region, log_stream=stream)
+        env = lambda_environment(
+            self.spec,
+            aws_endpoint_url=self._endpoint,
+            region=self._region,
+            log_stream=stream,
+            credentials=self._credentials,
+        )
         worker = _Worker(self.spec, env, self._sink)
         try:
             ready = worker.wait_ready()

@@ -1,10 +1,15 @@
 """``LocalStack``: the whole system on one machine, built from ``infra/template.yaml``.
 
-Start order: log file, moto (Step Functions executing, Lambda hook installed), Graph simulator,
-resources from the template (``GraphBaseUrl`` pointed at the simulator), a runtime per function, the API
-shim and pollers from ``Events``, the seed (Meta secret, routing, simulator objects, webhook
+Start order: log file, moto (Step Functions executing, Lambda hook installed), the admin user, Graph
+simulator, resources from the template (``GraphBaseUrl`` pointed at the simulator; roles with their
+policies), the roles' sessions, IAM enforced, a runtime per function (with its role's session), the
+API shim and pollers from ``Events``, the seed (Meta secret, routing, simulator objects, webhook
 subscription), schedules (only when asked), then the state file. ``close()`` undoes all of it.
-Only one stack per process: moto's backends and ``MOTO_PORT`` are process-wide.
+Only one stack per process: moto's backends, its IAM switch and ``MOTO_PORT`` are process-wide.
+
+Everything the stack itself does (provisioning, pollers, seed, ``client()``) and everything an
+operator or test does (``describe()``'s ``aws_access_key_id``) runs as the admin user; a function's
+code runs with its role, and Step Functions tasks with the state machine's role (:mod:`.iam`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from .events.api import ApiGatewayShim
 from .events.dynamodb import StreamPoller
 from .events.schedule import ScheduleTimer, schedule_event
 from .events.sqs import SqsPoller
+from .iam import moto_checks, sfn_identity
+from .iam.identities import Credentials, create_admin
+from .iam.sessions import RoleSessions, open_sessions
 from .logsink import LogSink
 from .motoserver import MotoEndpoint
 from .provision import Provisioner
@@ -92,6 +100,7 @@ class LocalStack:
     and simulator objects; ``graph_factory=None`` runs without a Graph simulator (tests pass a stub
     with the same interface). ``pool_size`` is the warm workers of each function without reserved
     concurrency; a function that reserves some gets that many (:mod:`leadloop_cli.workerpool`).
+    ``enforce_iam=False`` leaves moto accepting any request (functions still get their roles' sessions).
     """
 
     def __init__(
@@ -109,6 +118,7 @@ class LocalStack:
         graph_factory: GraphFactory | None = default_graph_factory,
         pool_size: int = DEFAULT_WORKERS,
         host: str = "127.0.0.1",
+        enforce_iam: bool = True,
     ) -> None:
         self.template_path = Path(template_path) if template_path else find_template()
         self.parameter_overrides = dict(parameter_overrides or {})
@@ -122,6 +132,9 @@ class LocalStack:
         self.graph_factory = graph_factory
         self.pool_size = pool_size
         self.host = host
+        self.enforce_iam = enforce_iam
+        self.admin: Credentials | None = None
+        self.sessions = RoleSessions()
 
         self.sink: LogSink | None = None
         self.moto = MotoEndpoint(host=host)
@@ -180,6 +193,7 @@ class LocalStack:
         self.moto.start()
         lambda_hook.install(self._route)
         log.info("moto listening on %s", self.moto.url)
+        self.admin = create_admin(self._bootstrap_iam())
 
         self.seed = generate_seed() if (self.seed_enabled or self.graph_factory) else None
         overrides = dict(self.parameter_overrides)
@@ -192,13 +206,22 @@ class LocalStack:
 
         self.provisioned = Provisioner(template, self.client).provision_all()
         self.notes.extend(self.provisioned.notes)
+        self.sessions = open_sessions(self.provisioned, self.client, self.stack_name)
+        if self.enforce_iam:
+            if self.sessions.state_machines is not None:
+                sfn_identity.install(self.sessions.state_machines)
+            moto_checks.install()
+            self.moto.enforce_iam()
+            log.info("IAM enforced: functions run with their roles, operators as %s", self.admin.access_key_id)
         for spec in self.provisioned.functions.values():
+            session = self.sessions.functions.get(spec.logical_id)
             self.runtimes[spec.logical_id] = FunctionRuntime(
                 spec,
                 aws_endpoint_url=self.moto.url,
                 region=self.region,
                 sink=self.sink,
                 pool_size=self.pool_size,
+                credentials=session.environment() if session else None,
             )
         self.wiring = wire_events(template, self.provisioned, invoker_for=self._invoker, clients=self.client)
         self.notes.extend(self.wiring.notes)
@@ -303,6 +326,8 @@ class LocalStack:
         if self.sim is not None:
             steps.append(("stop Graph simulator", self.sim.stop))
         steps.append(("uninstall Lambda hook", lambda_hook.uninstall))
+        steps.append(("uninstall Step Functions identity", sfn_identity.uninstall))
+        steps.append(("uninstall IAM check corrections", moto_checks.uninstall))
         steps.append(("stop moto", self.moto.stop))
         if self.write_state_file:
             steps.append(("remove state file", lambda: statefile.remove_state(self.state_file, pid=os.getpid())))
@@ -355,13 +380,25 @@ class LocalStack:
             raise StackError("the stack is not started")
         return self.provisioned.get_att(logical_id, name)
 
+    def _bootstrap_iam(self) -> Any:
+        """An IAM client for the calls before the admin exists (moto checks nothing yet)."""
+        session = boto3.session.Session(
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.region,
+        )
+        make_client: Any = session.client
+        return make_client("iam", endpoint_url=self.moto.url)
+
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` on the local endpoint (cached, thread-safe to use)."""
+        """A boto3 client for ``service`` on the local endpoint, as the admin (cached, thread-safe to use)."""
+        if self.admin is None:
+            raise StackError("the stack is not started")
         with self._clients_lock:
             if service not in self._clients:
                 session = boto3.session.Session(
-                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    aws_access_key_id=self.admin.access_key_id,
+                    aws_secret_access_key=self.admin.secret_access_key,
                     region_name=self.region,
                 )
                 make_client: Any = session.client  # boto3-stubs only type literal service names
@@ -423,8 +460,9 @@ class LocalStack:
             "region": self.region,
             "account_id": self._account_id,
             "aws_endpoint_url": self.aws_endpoint_url,
-            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "aws_access_key_id": self.admin.access_key_id if self.admin else None,
+            "aws_secret_access_key": self.admin.secret_access_key if self.admin else None,
+            "iam_enforced": self.enforce_iam,
             "webhook_url": self.webhook_url,
             "api_urls": {lid: self.api_url(lid) for lid in (self.provisioned.apis if self.provisioned else {})}
             if self.api

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from leadloop_cli.devstack import ddb_atomic, lambda_hook, motopatches, motorules, sqs_scaling
+from leadloop_cli.devstack.iam import moto_checks, sfn_identity
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,9 +23,16 @@ def test_every_patch_is_written_for_the_pinned_moto() -> None:
     [pin] = {d for d in dependencies if re.match(r"moto\b", d)}
     pinned = pin.split("==", 1)[1]
     assert moto.__version__ == pinned == motopatches.SUPPORTED_MOTO_VERSION
-    for module in (lambda_hook, ddb_atomic, sqs_scaling):
+    for module in (lambda_hook, ddb_atomic, sqs_scaling, moto_checks, sfn_identity):
         assert pinned == module.SUPPORTED_MOTO_VERSION, module.__name__
-    assert set(motopatches.PATCH_MODULES) == {lambda_hook, ddb_atomic, sqs_scaling, motorules}
+    assert set(motopatches.PATCH_MODULES) == {
+        lambda_hook,
+        ddb_atomic,
+        sqs_scaling,
+        motorules,
+        moto_checks,
+        sfn_identity,
+    }
 
 
 def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,3 +73,24 @@ def test_the_rules_install_once_and_uninstall_cleanly() -> None:
     finally:
         if was_installed:
             motorules.install()
+
+
+def test_the_iam_patches_install_once_and_uninstall_cleanly() -> None:
+    from moto.iam import access_control
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    from leadloop_cli.devstack.iam.identities import Credentials
+
+    original_request, original_boto3 = access_control.IAMRequest, getattr(boto_client, "boto3")  # noqa: B009
+    try:
+        moto_checks.install()
+        moto_checks.install()
+        assert issubclass(access_control.IAMRequest, original_request)
+        assert access_control.IAMRequest is not original_request
+        sfn_identity.install(Credentials("key", "secret", "token"))
+        assert getattr(boto_client, "boto3") is not original_boto3  # noqa: B009
+    finally:
+        moto_checks.uninstall()
+        sfn_identity.uninstall()
+    assert access_control.IAMRequest is original_request
+    assert getattr(boto_client, "boto3") is original_boto3  # noqa: B009
