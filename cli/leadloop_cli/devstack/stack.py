@@ -152,6 +152,7 @@ class LocalStack:
         self.webhook_url: str | None = None
         self.notes: list[str] = []
         self._clients: dict[str, Any] = {}
+        self._session: boto3.session.Session | None = None
         self._clients_lock = threading.Lock()
         self._log_handler: logging.Handler | None = None
         self._started = False
@@ -380,15 +381,28 @@ class LocalStack:
             raise StackError("the stack is not started")
         return self.provisioned.get_att(logical_id, name)
 
+    def _make_client(self, service: str, credentials: Mapping[str, str]) -> Any:
+        """A client on the local endpoint; one boto3 session for all, so each model is loaded once."""
+        if self._session is None:
+            self._session = boto3.session.Session(region_name=self.region)
+        make_client: Any = self._session.client  # boto3-stubs only type literal service names
+        return make_client(
+            service,
+            endpoint_url=self.moto.url,
+            config=Config(retries={"max_attempts": 2}, max_pool_connections=20),
+            **credentials,
+        )
+
     def _bootstrap_iam(self) -> Any:
         """An IAM client for the calls before the admin exists (moto checks nothing yet)."""
-        session = boto3.session.Session(
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=self.region,
-        )
-        make_client: Any = session.client
-        return make_client("iam", endpoint_url=self.moto.url)
+        with self._clients_lock:
+            return self._make_client(
+                "iam",
+                {
+                    "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                },
+            )
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on the local endpoint, as the admin (cached, thread-safe to use)."""
@@ -396,17 +410,7 @@ class LocalStack:
             raise StackError("the stack is not started")
         with self._clients_lock:
             if service not in self._clients:
-                session = boto3.session.Session(
-                    aws_access_key_id=self.admin.access_key_id,
-                    aws_secret_access_key=self.admin.secret_access_key,
-                    region_name=self.region,
-                )
-                make_client: Any = session.client  # boto3-stubs only type literal service names
-                self._clients[service] = make_client(
-                    service,
-                    endpoint_url=self.moto.url,
-                    config=Config(retries={"max_attempts": 2}, max_pool_connections=20),
-                )
+                self._clients[service] = self._make_client(service, self.admin.session_arguments())
             return self._clients[service]
 
     def invoke(self, logical_id: str, event: Any) -> InvokeResult:
