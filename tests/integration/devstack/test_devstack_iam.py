@@ -36,6 +36,7 @@ REFUSALS = {
     "s3:PutObject(other)": "AccessDenied",
     "secretsmanager:GetSecretValue": "AccessDeniedException",
     "ssm:GetParameter": "AccessDeniedException",
+    "cloudwatch:PutMetricData": "AccessDeniedException",
 }
 REFUSED_CALLS = ["dynamodb:DeleteItem", "sqs:SendMessage(other)", "s3:PutObject(other)", "ssm:GetParameter"]
 
@@ -45,6 +46,7 @@ GRANTED_CALLS = [
     "sqs:DeleteMessageBatch",
     "s3:PutObject(granted)",
     "secretsmanager:GetSecretValue",
+    "cloudwatch:PutMetricData",
 ]
 
 

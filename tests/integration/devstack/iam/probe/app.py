@@ -31,6 +31,9 @@ def _call(name: str) -> Any:
         return boto3.client("s3").put_object(Bucket=env["BUCKET"], Key="other/a", Body=b"a")
     if name == "secretsmanager:GetSecretValue":
         return boto3.client("secretsmanager").get_secret_value(SecretId=env["SECRET_ARN"])
+    if name == "cloudwatch:PutMetricData":
+        metric = {"MetricName": "Probe", "Value": 1.0}
+        return boto3.client("cloudwatch").put_metric_data(Namespace="probe", MetricData=[metric])
     if name == "ssm:GetParameter":
         return boto3.client("ssm").get_parameter(Name=env["PARAMETER"])
     raise ValueError(f"unknown call {name}")
