@@ -28,7 +28,7 @@ STAGE         ?= dev
 SAM_CONFIG_ENV = $(if $(filter dev,$(STAGE)),default,$(STAGE))
 PYTEST_ARGS   ?=
 # Test processes: most tests wait on the local stack (I/O), so more processes than cores pay off;
-# --dist loadfile keeps each module (and its one local stack) in one process.
+# tests/conftest.py groups tests by module (one local stack per module and process).
 PYTEST_WORKERS ?= 4
 
 # pip: quiet, no version nag. Some machines' pip.conf lists local wheel folders that may be absent;
@@ -161,7 +161,7 @@ demo: setup
 	$(call local,$(VENV)/bin/leadloop dev demo)
 
 test: setup build
-	$(call local,$(VENV)/bin/pytest tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS))
+	$(call local,$(VENV)/bin/pytest tests -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS))
 
 bench: setup
 	@if [ -z "$(BENCH_FILES)" ]; then echo "bench: no bench/*.py scripts yet"; exit 0; fi; \
