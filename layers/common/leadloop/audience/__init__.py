@@ -9,8 +9,10 @@ module documents the choice that maximizes match rate:
 * ``ids`` MADID, EXTERN_ID, PAGEUID, APPUID, LOOKALIKE_VALUE · ``ldu`` the DATA_PROCESSING_OPTIONS columns
 
 and around them: ``keys`` (the schema keys and which are hashed), ``reasons`` (result type and the
-stable reason tokens), ``text`` (any input → clean text), ``dispatch`` (one cell), ``row`` (one
-payload row, caching), ``payload`` (row cell → Graph JSON value).
+stable reason tokens), ``text`` (any input → clean text), ``dispatch`` (one value → its normal
+form), ``cells`` (one payload cell: shortcuts, hashing, the bounded cell caches), ``plan`` (a
+schema compiled once), ``rowcode`` (its row written out as one function), ``row`` (one payload
+row), ``payload`` (row cell → Graph JSON value).
 
 Public API::
 

@@ -114,19 +114,27 @@ def normalize_country(text: str, country: str | None = None) -> Normalized:
     return INVALID if code is None else Normalized(code, None)
 
 
-_HINTS: dict[str, str | None] = {}
 _MAX_HINTS = 4096
+
+
+class _Hints(dict[str, str | None]):
+    """Hint text → alpha-2 or None, as :func:`country_hint` reads it; a miss computes, a full cache starts over."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: str) -> str | None:
+        text = prepare(value)
+        found = country_code(text) if isinstance(text, str) else None
+        if len(self) >= _MAX_HINTS:
+            self.clear()
+        self[value] = found
+        return found
+
+
+HINTS = _Hints()
+"""Look string hints up here directly (``HINTS[text]``) where a call per row counts."""
 
 
 def country_hint(value: object) -> str | None:
     """A caller's country hint ("US", "us", "USA", "United States") as alpha-2, or None if it names none."""
-    if type(value) is not str:
-        return None
-    if value in _HINTS:
-        return _HINTS[value]
-    text = prepare(value)
-    found = country_code(text) if isinstance(text, str) else None
-    if len(_HINTS) >= _MAX_HINTS:
-        _HINTS.clear()
-    _HINTS[value] = found
-    return found
+    return HINTS[value] if type(value) is str else None

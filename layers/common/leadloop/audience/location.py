@@ -40,7 +40,7 @@ import re
 import unicodedata
 
 from leadloop.audience.reasons import Normalized, Reason, fail
-from leadloop.audience.text import ascii_letters
+from leadloop.audience.text import ascii_letters, letter_shortcut
 
 INVALID_CITY = fail(Reason.INVALID_CITY)
 INVALID_STATE = fail(Reason.INVALID_STATE)
@@ -79,6 +79,10 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 def normalize_city(text: str, country: str | None = None) -> Normalized:
     letters = ascii_letters(text)
     return Normalized(letters, None) if letters else INVALID_CITY
+
+
+fast_city = letter_shortcut(ascii_letters)
+"""CT's value for plain input (:func:`~.text.letter_shortcut`), or None for the full path."""
 
 
 def us_state_code(text: str) -> str | None:

@@ -17,13 +17,15 @@ Choices where Meta is silent:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from leadloop.audience.reasons import Normalized, Reason, fail
-from leadloop.audience.text import nfc
+from leadloop.audience.text import letter_shortcut, nfc
 
 INVALID = fail(Reason.INVALID_NAME)
 _NOT_ASCII_LOWER = {i: None for i in range(128) if not ("a" <= chr(i) <= "z")}
+_ASCII_NOT_LETTER = re.compile(r"[\x00-\x40\x5b-\x60\x7b-\x7f]+")
 
 
 def _is_variation_selector(ch: str) -> bool:
@@ -34,9 +36,15 @@ def name_letters(text: str) -> str:
     """Lower-case letters (any script) and the marks attached to them; everything else removed."""
     if text.isascii():
         return text.lower().translate(_NOT_ASCII_LOWER)
+    lowered = nfc(text.lower())
+    # Without its ASCII punctuation, digits and spaces, a name whose every character is a letter
+    # (accented Latin, Greek, Cyrillic, CJK...) has no mark to keep: it is its letters.
+    letters = _ASCII_NOT_LETTER.sub("", lowered)
+    if letters.isalpha():
+        return nfc(letters)
     kept: list[str] = []
     after_letter = False
-    for ch in nfc(text.lower()):
+    for ch in lowered:
         major = unicodedata.category(ch)[0]
         if major == "L":
             kept.append(ch)
@@ -56,3 +64,13 @@ def normalize_name(text: str, country: str | None = None) -> Normalized:
 def normalize_initial(text: str, country: str | None = None) -> Normalized:
     letters = name_letters(text)
     return Normalized(letters[0], None) if letters else INVALID
+
+
+fast_name = letter_shortcut(name_letters)
+"""FN/LN's value for plain input (:func:`~.text.letter_shortcut`), or None for the full path."""
+
+
+def fast_initial(raw: str, country: str | None = None) -> str | None:
+    """:func:`normalize_initial`'s value for plain input (see :func:`fast_name`); else None."""
+    letters = fast_name(raw, country)
+    return letters[0] if letters else None

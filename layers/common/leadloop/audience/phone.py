@@ -43,7 +43,7 @@ requires the same answer.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from leadloop.audience.phonemeta import (
     CODES,
@@ -67,12 +67,15 @@ _MIN_NSN = 2
 _MAX_PARSE_CHARS = 250
 _LEADING_00 = re.compile(r"^\s*00")
 _FICTIONAL_NANP = re.compile(r"555[2-9]\d{6}")
+_SEPARATORS = b" -().+/"
+_TRANSFORM = -2  # a national prefix that a transform rule rewrites (left to phonenumbers)
 
 
 # Every 3-digit start → the geographic calling code it begins with (codes are prefix-free); filled once.
 _CODE_BY_PREFIX: dict[str, str] = {}
 # Country hint (alpha-2, lower case) → its compiled region, or None; filled as hints are seen.
 _HINT_REGIONS: dict[str, Region | None] = {}
+_UNSEEN: Region | None = cast("Region", object())
 
 
 def _code_by_prefix() -> dict[str, str]:
@@ -86,28 +89,37 @@ def _code_by_prefix() -> dict[str, str]:
     return _CODE_BY_PREFIX
 
 
-def _split_country_code(digits: str) -> tuple[str, str] | None:
-    code = (_CODE_BY_PREFIX or _code_by_prefix()).get(digits[:3])
-    if code is None or len(digits) <= len(code):
-        return None
-    return code, digits[len(code) :]
-
-
 # A reading is what phonenumbers.parse would produce: (calling code, national significant number),
 # None when it would raise, or _DEFER when the fast path does not replay that case.
 _Reading = tuple[str, str] | None
 _DEFER: tuple[str, str] = ("", "")
 
 
+def _national_prefix_end(number: str, region: Region) -> int:
+    """Where the national prefix for parsing ends in ``number``; -1 when it does not start with one."""
+    if region.prefix_digits is not None:
+        return len(region.prefix_digits) if number.startswith(region.prefix_digits) else -1
+    match = region.national_prefix.match(number) if region.national_prefix is not None else None
+    if match is None:
+        return -1
+    if region.has_transform and match.groups() and match.groups()[-1] is not None:
+        return _TRANSFORM
+    return match.end()
+
+
 def _strip_national_prefix(number: str, region: Region) -> str | None:
     """libphonenumber's national-prefix stripping; None when a transform rule applies (left to phonenumbers)."""
-    match = region.national_prefix.match(number) if number and region.national_prefix is not None else None
-    if match is None:
-        return number
-    if region.has_transform and match.groups() and match.groups()[-1] is not None:
+    end = _national_prefix_end(number, region) if number else -1
+    return number if end == -1 else _strip_at(number, end, region)
+
+
+def _strip_at(number: str, end: int, region: Region) -> str | None:
+    """:func:`_strip_national_prefix` once the national prefix is known to end at ``end`` (or be a transform)."""
+    if end == _TRANSFORM:
         return None
-    stripped = number[match.end() :]
-    if region.matches_general(number) and not region.matches_general(stripped):
+    stripped = number[end:]
+    general = region.general  # Region.matches_general, written out: this runs for most national numbers
+    if general is not None and general.fullmatch(number) is not None and general.fullmatch(stripped) is None:
         return number
     return stripped
 
@@ -116,28 +128,34 @@ def _finish(country_code: str, nsn: str, region: Region) -> _Reading:
     """The parse's last steps: length limits, and a stripped national prefix kept if the length allows it."""
     if len(nsn) < _MIN_NSN:
         return None
-    if region.national_prefix is not None and region.national_prefix.match(nsn) is not None:
-        stripped = _strip_national_prefix(nsn, region)
-        if stripped is None:
-            return _DEFER
-        if stripped != nsn and region.length_ok(stripped):
-            nsn = stripped
-        if len(nsn) < _MIN_NSN:
-            return None
-    if len(nsn) > MAX_NSN:
+    prefix = region.prefix_digits  # _national_prefix_end, written out for the usual plain prefix
+    end = (len(prefix) if nsn.startswith(prefix) else -1) if prefix is not None else _national_prefix_end(nsn, region)
+    if end != -1:
+        return _finish_stripped(country_code, nsn, region, end)
+    return (country_code, nsn) if len(nsn) <= MAX_NSN else None
+
+
+def _finish_stripped(country_code: str, nsn: str, region: Region, end: int) -> _Reading:
+    """:func:`_finish` for an ``nsn`` of at least two digits whose national prefix ends at ``end``."""
+    stripped = _strip_at(nsn, end, region)
+    if stripped is None:
+        return _DEFER
+    if stripped != nsn and region.length_ok(stripped):
+        nsn = stripped
+    if not _MIN_NSN <= len(nsn) <= MAX_NSN:
         return None
     return country_code, nsn
 
 
-def _read_international(digits: str, *, retry_possible: bool = False) -> _Reading:
+def _read_international(digits: str, retry_possible: bool = False) -> _Reading:
     """Digits after ``+`` or an exit code. ``retry_possible``: phonenumbers would retry a bad code without the +."""
     if len(digits) <= _MIN_NSN:
         return None
-    split = _split_country_code(digits) if digits[0] != "0" else None
-    if split is None:
+    country_code = (_CODE_BY_PREFIX or _code_by_prefix()).get(digits[:3]) if digits[0] != "0" else None
+    if country_code is None or len(digits) <= len(country_code):
         return _DEFER if retry_possible or has_known_code(digits) else None
-    country_code, rest = split
-    return _finish(country_code, rest, (CODES.get(country_code) or calling_code(country_code)).main)
+    main = (CODES.get(country_code) or calling_code(country_code)).regions[0]
+    return _finish(country_code, digits[len(country_code) :], main)
 
 
 def _read_national(digits: str, region: Region) -> _Reading:
@@ -161,7 +179,9 @@ def _valid(reading: _Reading) -> str | None:
         return None
     country_code, nsn = reading
     code = CODES.get(country_code) or calling_code(country_code)
-    return country_code + nsn if code.valid(nsn) else None
+    if code.first(nsn) is not None or (code.shared and code.rest(nsn)):
+        return country_code + nsn
+    return None
 
 
 def _fictional(reading: _Reading) -> str | None:
@@ -171,31 +191,60 @@ def _fictional(reading: _Reading) -> str | None:
 
 
 def _fast(text: str, region: Region | None) -> str | None:
-    """The same answer as :func:`_slow` for plain digit strings: E.164 digits, "" for invalid, None to defer."""
-    if len(text) >= _MAX_PARSE_CHARS or text.find("+", 1) != -1:
+    """The same answer as :func:`_slow` for plain digit strings: E.164 digits, "" for invalid, None to defer.
+
+    The usual national number (no exit code, no own calling code, no national prefix) and the
+    validity test are written out here rather than called (:func:`_read_national`,
+    :func:`_finish`, :func:`_valid`): this runs once per phone cell, and the calls were most of it.
+    """
+    if len(text) >= _MAX_PARSE_CHARS or not text.isascii() or text.find("+", 1) != -1:
         return None
-    # Plain means: digits, a leading +, and only these separators. Chained replace beats re.sub here.
-    digits = text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace(".", "")
-    digits = digits.replace("/", "").replace("+", "")
-    if not (digits.isascii() and digits.isdigit()) or not 3 <= len(digits) <= MAX_NSN + 3:
+    # Plain means: ASCII digits, a leading +, and only these separators (bytes.translate beats re.sub).
+    digits = text.encode().translate(None, _SEPARATORS).decode()
+    if not digits.isdigit() or not 3 <= len(digits) <= MAX_NSN + 3:
         return None
     plus = text[0] == "+"
+    first: _Reading
     if plus:
-        first = _read_international(digits, retry_possible=region is not None)
+        first = _read_international(digits, region is not None)  # positional: keyword calls cost more
     elif region is None:
         first = None
     else:
-        if digits.startswith(region.country_code):
+        country_code = region.country_code
+        if digits.startswith(country_code):
             own_code = _read_international(digits)
             if own_code is _DEFER:
                 return None
             if (number := _valid(own_code)) is not None:
                 return number
-        first = _read_national(digits, region)
+            first = _read_national(digits, region)
+        else:  # _read_national, for digits that do not start with the calling code
+            exit_code = region.idd_digits
+            if exit_code is not None:
+                end = len(exit_code) if digits.startswith(exit_code) else -1
+            else:
+                found = region.idd.match(digits) if region.idd is not None else None
+                end = found.end() if found is not None else -1
+            if end != -1 and not digits.startswith("0", end):
+                first = _read_international(digits[end:])
+            else:
+                end = _national_prefix_end(digits, region)
+                if end != -1:
+                    first = _finish_stripped(country_code, digits, region, end)
+                elif len(digits) > MAX_NSN:
+                    first = None
+                else:  # a bare national number, the usual case: checked before any tuple is made
+                    code = CODES.get(country_code) or calling_code(country_code)
+                    if code.first(digits) is not None or (code.shared and code.rest(digits)):
+                        return country_code + digits
+                    first = (country_code, digits)
     if first is _DEFER:
         return None
-    number = _valid(first)
-    return number if number is not None else _fast_fallbacks(text, digits, plus, first)
+    if first is not None:
+        code = CODES.get(first[0]) or calling_code(first[0])
+        if code.first(first[1]) is not None or (code.shared and code.rest(first[1])):
+            return first[0] + first[1]
+    return _fast_fallbacks(text, digits, plus, first)
 
 
 def _fast_fallbacks(text: str, digits: str, plus: bool, first: _Reading) -> str | None:
@@ -263,18 +312,20 @@ def _slow(text: str, region: Region | None) -> str:
 
 
 def fast_phone(raw: str, country: str | None = None) -> str | None:
-    """:func:`normalize_phone`'s value for a raw ASCII number the fast path reads as valid; else None."""
-    if len(raw) > MAX_INPUT_CHARS or not raw.isascii() or ("." in raw and FLOAT_INTEGER.fullmatch(raw.strip())):
+    """:func:`normalize_phone`'s value for a raw ASCII number the fast path reads as valid; else None.
+
+    :func:`_fast` itself turns away anything that is not ASCII digits and separators.
+    """
+    if len(raw) > MAX_INPUT_CHARS:
         return None
+    if "." in raw and raw.rstrip().endswith("0") and FLOAT_INTEGER.fullmatch(raw.strip()):
+        return None  # "15559876543.0": the full rules read it as the number a spreadsheet meant
     region = None
     if country:
-        region = _HINT_REGIONS.get(country) if country in _HINT_REGIONS else _hint_region(country)
+        region = _HINT_REGIONS.get(country, _UNSEEN)
+        if region is _UNSEEN:
+            region = _HINT_REGIONS[country] = known_region(country)
     return _fast(raw.strip(), region) or None
-
-
-def _hint_region(country: str) -> Region | None:
-    found = _HINT_REGIONS[country] = known_region(country)
-    return found
 
 
 def normalize_phone(text: str, country: str | None = None) -> Normalized:

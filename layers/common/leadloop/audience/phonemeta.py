@@ -1,5 +1,8 @@
 """libphonenumber's metadata, compiled for the phone fast path: per-region rules and exact validity.
 
+Every pattern is compiled with ``re.ASCII``: the fast path only ever hands them ASCII digits, for
+which ``\\d`` means the same either way and is much cheaper to test.
+
 ``Region`` holds what parsing needs (exit code, national prefix, lengths) and one pattern for the
 validity test: the general lengths and pattern, then any number type — ``is_valid_number`` for
 that region. ``CallingCode`` holds the regions sharing a calling code and libphonenumber's rule for
@@ -42,6 +45,9 @@ class Region:
     idd: re.Pattern[str] | None
     national_prefix: re.Pattern[str] | None
     has_transform: bool
+    # The two prefix patterns when they are plain digits ("011", "0"): a startswith test then.
+    idd_digits: str | None
+    prefix_digits: str | None
 
     def matches_general(self, number: str) -> bool:
         return self.general is not None and self.general.fullmatch(number) is not None
@@ -60,6 +66,9 @@ class Region:
         return len(number) > self.max_length
 
 
+Test = Callable[[str], object]  # a compiled pattern's fullmatch: not None when the number is valid there
+
+
 @dataclass(frozen=True, slots=True)
 class CallingCode:
     """The regions sharing one calling code (main region first), and ``is_valid_number`` over them.
@@ -68,31 +77,51 @@ class CallingCode:
     without leading digits accepts the number if it is valid there. ``head`` counts the regions before
     the first one with leading digits (just the US for +1), checked without the dispatcher;
     ``leading`` is one pattern naming (``r<index>``) the first region whose leading digits match.
-    ``valid`` is the test to call: the region's own pattern when the code has one region.
+    The test is :meth:`valid`, split so the usual number costs one regex call: ``first`` is the main
+    region's pattern when a match there decides (one region, or a main region without leading
+    digits, as +1's US), else a pattern that never matches; when it does not match and the code has
+    several regions (``shared``), :meth:`rest` walks them: the ``untried`` head regions, then, for
+    the region the dispatcher names (``by_group``, or ``unmatched``), the tests of the regions
+    without leading digits before it and its own test (None when no region was named).
     """
 
     regions: tuple[Region, ...]
     head: int
     leading: re.Pattern[str] | None
-    valid: Callable[[str], object]
+    first: Test
+    shared: bool
+    untried: tuple[Test, ...]
+    by_group: dict[str, tuple[tuple[Test, ...], Test | None]]
+    unmatched: tuple[tuple[Test, ...], Test | None]
 
     @property
     def main(self) -> Region:
         return self.regions[0]
 
-    def check(self, nsn: str) -> bool:
-        regions = self.regions
-        for index in range(self.head):
-            if regions[index].valid.fullmatch(nsn) is not None:
+    def valid(self, nsn: str) -> bool:
+        """``phonenumbers.is_valid_number`` for a national significant number of this calling code."""
+        return self.first(nsn) is not None or (self.shared and self.rest(nsn))
+
+    def rest(self, nsn: str) -> bool:
+        """libphonenumber's walk over the regions, after ``first`` said no."""
+        for test in self.untried:
+            if test(nsn) is not None:
                 return True
         if self.leading is None:
             return False
         match = self.leading.match(nsn)
-        end = int(match.lastgroup[1:]) if match is not None and match.lastgroup else len(regions)
-        for index in range(self.head, end):
-            if regions[index].leading is None and regions[index].is_valid(nsn):
+        group = match.lastgroup if match is not None else None
+        free, decider = self.by_group[group] if group else self.unmatched
+        for test in free:
+            if test(nsn) is not None:
                 return True
-        return end < len(regions) and regions[end].is_valid(nsn)
+        return decider is not None and decider(nsn) is not None
+
+
+def _walk(regions: tuple[Region, ...], head: int, end: int) -> tuple[tuple[Test, ...], Test | None]:
+    """The regions without leading digits in ``[head, end)``, then the one at ``end`` that decides (if any)."""
+    free = tuple(r.valid.fullmatch for r in regions[head:end] if r.leading is None)
+    return free, regions[end].valid.fullmatch if end < len(regions) else None
 
 
 def _desc_alternative(desc: PhoneNumberDesc | None) -> str | None:
@@ -105,6 +134,11 @@ def _desc_alternative(desc: PhoneNumberDesc | None) -> str | None:
     return f"{ahead}(?:{desc.national_number_pattern})"
 
 
+def _digits_only(pattern: str | None) -> str | None:
+    """``pattern`` if it is a plain string of ASCII digits (it then matches exactly what starts with it)."""
+    return pattern if pattern and pattern.isascii() and pattern.isdigit() else None
+
+
 def _compile(metadata: PhoneMetadata, only_region: bool) -> Region:
     general = metadata.general_desc
     general_pattern = general.national_number_pattern if general is not None else None
@@ -114,21 +148,23 @@ def _compile(metadata: PhoneMetadata, only_region: bool) -> Region:
     valid = _NEVER
     if alternatives and general_pattern:
         general_test = _desc_alternative(general) or ""
-        valid = re.compile(f"(?={general_test}\\Z)(?:{'|'.join(alternatives)})")
+        valid = re.compile(f"(?={general_test}\\Z)(?:{'|'.join(alternatives)})", re.ASCII)
     return Region(
         code=metadata.id,
         country_code=str(metadata.country_code),
-        general=re.compile(general_pattern) if general_pattern else None,
+        general=re.compile(general_pattern, re.ASCII) if general_pattern else None,
         lengths=frozenset(lengths),
         min_length=lengths[0] if lengths else 0,
         max_length=lengths[-1] if lengths else MAX_NSN,
         local_only=frozenset(general.possible_length_local_only) if general is not None else frozenset(),
         valid=valid,
         is_main=bool(metadata.main_country_for_code) or only_region,
-        leading=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
-        idd=re.compile(metadata.international_prefix) if metadata.international_prefix else None,
-        national_prefix=re.compile(npp) if npp else None,
+        leading=re.compile(metadata.leading_digits, re.ASCII) if metadata.leading_digits else None,
+        idd=re.compile(metadata.international_prefix, re.ASCII) if metadata.international_prefix else None,
+        national_prefix=re.compile(npp, re.ASCII) if npp else None,
         has_transform=bool(metadata.national_prefix_transform_rule),
+        idd_digits=_digits_only(metadata.international_prefix),
+        prefix_digits=_digits_only(npp),
     )
 
 
@@ -176,16 +212,6 @@ def has_known_code(digits: str) -> bool:
 CODES: dict[str, CallingCode] = {}
 
 
-def _main_first(code: CallingCode) -> Callable[[str], object]:
-    """The main region's pattern first (most +1 numbers are US numbers), then the full walk."""
-    main, check = code.regions[0].valid.fullmatch, code.check
-
-    def valid(nsn: str) -> bool:
-        return main(nsn) is not None or check(nsn)
-
-    return valid
-
-
 def calling_code(code: str) -> CallingCode:
     """The regions of a geographic calling code (a key of :func:`geographic_codes`), compiled once."""
     found = CODES.get(code)
@@ -197,9 +223,12 @@ def calling_code(code: str) -> CallingCode:
         with_leading = [(i, r) for i, r in enumerate(regions) if r.leading is not None and len(regions) > 1]
         leading = [f"(?P<r{i}>{r.leading.pattern})" for i, r in with_leading if r.leading is not None]
         head = with_leading[0][0] if with_leading else len(regions)
-        dispatcher = re.compile("|".join(leading)) if leading else None
-        found = CallingCode(regions, head, dispatcher, regions[0].valid.fullmatch)
-        if len(regions) > 1:
-            found = CallingCode(regions, head, dispatcher, _main_first(found) if head else found.check)
-        CODES[code] = found
+        dispatcher = re.compile("|".join(leading), re.ASCII) if leading else None
+        # The main region decides alone when no region before it has leading digits (head > 0).
+        first = regions[0].valid.fullmatch if head else _NEVER.fullmatch
+        untried = tuple(r.valid.fullmatch for r in regions[1 if head else 0 : head])
+        by_group = {f"r{i}": _walk(regions, head, i) for i, _ in with_leading}
+        found = CODES[code] = CallingCode(
+            regions, head, dispatcher, first, len(regions) > 1, untried, by_group, _walk(regions, head, len(regions))
+        )
     return found

@@ -15,6 +15,7 @@ import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 
 from leadloop.audience.reasons import EMPTY, INVALID_VALUE, MAX_INPUT_CHARS, TOO_LONG, Normalized
@@ -115,6 +116,35 @@ def prepare(value: object, *, placeholders: bool = True) -> str | Normalized:
 
 def nfc(text: str) -> str:
     return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+# What a placeholder's letters can be ("N/A" → "na"): such a value is left to the full rules.
+_PLACEHOLDER_LETTERS = frozenset({"null", "none", "na", "undefined"})
+
+
+def letter_shortcut(letters: Callable[[str], str]) -> Callable[[str, str | None], str | None]:
+    """A shortcut for a key whose rule is "the letters of the text" (FN/LN: any script; CT: a–z).
+
+    For printable, NFC-composed input :func:`prepare` only trims (or finds a placeholder, a float
+    or nothing), and ``letters`` ignores the spaces it trims, so ``letters(raw)`` is the full
+    rules' answer unless it is empty or could be a placeholder's; then None sends the value down
+    the full path. ASCII input, the usual case, skips even the call: both letter rules keep a–z.
+    """
+
+    def shortcut(raw: str, country: str | None = None) -> str | None:
+        if len(raw) > MAX_INPUT_CHARS:
+            return None
+        if raw.isascii():
+            if not raw.isprintable():
+                return None
+            found = raw.lower().translate(_NOT_ASCII_LOWER)
+        elif raw.isprintable() and unicodedata.is_normalized("NFC", raw):
+            found = letters(raw)
+        else:
+            return None
+        return found if found and found not in _PLACEHOLDER_LETTERS else None
+
+    return shortcut
 
 
 def ascii_letters(text: str) -> str:
