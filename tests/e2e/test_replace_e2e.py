@@ -94,6 +94,8 @@ def test_a_replace_started_without_a_name_runs_under_the_name_aws_gives_it(stack
 
 def test_a_failed_replace_exits_non_zero_with_the_reason_and_releases_the_lock(stack: StackClient):
     audience = stack.seed["audience_id"]
+    # Leads of its own: a source with no usable row fails as EmptySource before Meta is asked.
+    stack.wait_for_fetched([stack.create_lead(person(7200 + n), deliver=True) for n in range(2)], timeout=60)
     stack.sim("POST", f"/_sim/audiences/{audience}/replace_outcome", {"outcome": "fail"})
     before = member_emails(stack)
 
