@@ -108,7 +108,8 @@ def main() -> int:
         if code != 0:
             print("baseline import failed", file=sys.stderr)
             return 1
-        command = [sys.executable, "-c", _RUNNER, "hash", "--schema", SCHEMA, "--default-country", "US"]
+        # One process: this measures the reader and the hasher together (bench/hash_file_jobs.py: --jobs N).
+        command = [sys.executable, "-c", _RUNNER, "hash", "--schema", SCHEMA, "--default-country", "US", "--jobs", "1"]
         code, small_mb, _ = run([*command, str(small), "--out", str(work / "small.jsonl"), "--quiet"])
         if code != 0:
             print("leadloop hash on the 1,000-row file failed", file=sys.stderr)

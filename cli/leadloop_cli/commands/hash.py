@@ -1,7 +1,9 @@
 """``leadloop hash``: normalize and hash a CRM CSV into Meta Custom Audience payload rows (JSONL).
 
 Reads any size in constant memory, writes one JSON array per line in ``--schema`` order, and
-reports rejected rows and cells by reason with row numbers (never values). Exit status: 0 when the
+reports rejected rows and cells by reason with row numbers (never values). ``--jobs N`` hashes on N
+processes (default: the usable cores for a file of a few MB, else one); the output and the report
+do not depend on N. Exit status: 0 when the
 run completed, even with rejected rows or cells; 1 with a one-line reason when the input or the
 arguments are unusable (missing or empty file, unknown key, a schema key without a column, a quote
 that swallowed more lines than :mod:`leadloop_cli.hashfile.swallow` allows, an OUT that exists and
@@ -27,6 +29,7 @@ from leadloop_cli.hashfile.writer import check_output_path, write_text_atomic
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _ALPHA2 = re.compile(r"[A-Za-z]{2}")
+_MAX_JOBS = 64
 
 
 def register(subparsers: Any) -> None:
@@ -81,6 +84,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--delimiter", default=",", type=_delimiter, help="field separator: one character, or tab/semicolon/pipe"
     )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        metavar="N",
+        help=(
+            "processes that normalize and hash (default: the usable cores for a file of 4 MB or more, "
+            "else 1); rows stay in input order and the report is the same for any N"
+        ),
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress and no report on stderr")
     parser.set_defaults(handler=run)
 
@@ -89,6 +102,12 @@ def _alpha2(text: str) -> str:
     if not _ALPHA2.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(f"not an ISO alpha-2 country code: {text!r}")
     return text.strip().upper()
+
+
+def _jobs(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number from 1 to {_MAX_JOBS}: {text!r}")
+    return int(text)
 
 
 def _delimiter(text: str) -> str:
@@ -122,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             prehashed=frozenset(prehashed),
             encoding=args.encoding,
             delimiter=args.delimiter,
+            jobs=args.jobs,
         )
         report = hash_file(options, hasher=hash_row, progress=Progress.for_stream(sys.stderr, quiet=args.quiet))
         if not args.quiet:

@@ -12,42 +12,35 @@ lines than :mod:`~.swallow` allows raises mid-stream, so ``OUT`` is never replac
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from leadloop_cli.hashfile.batches import (
+    BATCH_CHARS,
+    BATCH_ROWS,
+    Batch,
+    Done,
+    HashedRowLike,
+    HashJob,
+    RowHasher,
+    hashed_batches,
+)
+from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.mapping import COUNTRY, ColumnMap, resolve_columns
 from leadloop_cli.hashfile.progress import Progress
-from leadloop_cli.hashfile.reader import CsvSource, has_undecodable
+from leadloop_cli.hashfile.reader import CsvSource, Row, has_undecodable
 from leadloop_cli.hashfile.report import EXAMPLE_ROWS, RunReport
 from leadloop_cli.hashfile.swallow import SwallowGuard, has_line_break
 from leadloop_cli.hashfile.writer import JsonlWriter, check_output_path
 
-__all__ = ["HashOptions", "HashedRowLike", "RowHasher", "hash_file"]
+__all__ = ["AUTO_JOBS_BYTES", "HashOptions", "HashedRowLike", "RowHasher", "hash_file", "jobs_for"]
 
-
-class HashedRowLike(Protocol):
-    """What ``hash_row`` returns: the payload cells and the (key, reason) of each rejected cell."""
-
-    @property
-    def cells(self) -> Sequence[object]: ...
-
-    @property
-    def rejected(self) -> Sequence[tuple[str, str]]: ...
-
-
-class RowHasher(Protocol):
-    """The signature of ``leadloop.audience.hash_row``."""
-
-    def __call__(
-        self,
-        record: Mapping[str, str],
-        schema: Sequence[str],
-        *,
-        default_country: str | None = ...,
-        prehashed: Collection[str] = ...,
-    ) -> HashedRowLike: ...
+AUTO_JOBS_BYTES = 4_000_000
+"""Below this size (or when it is unknown, as for stdin) the default is one process: starting workers
+costs more than they save."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +56,14 @@ class HashOptions:
     encoding: str | None = None  # None: UTF-8, or what a byte-order mark announces
     delimiter: str = ","
     example_rows: int = EXAMPLE_ROWS
+    jobs: int | None = None  # processes that hash; None: jobs_for(the input's size)
+
+
+def jobs_for(total_bytes: int | None) -> int:
+    """The default number of hashing processes: the usable cores for a file of a few MB or more, else one."""
+    if total_bytes is None or total_bytes < AUTO_JOBS_BYTES:
+        return 1
+    return max(1, os.process_cpu_count() or 1)
 
 
 def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) -> RunReport:
@@ -79,6 +80,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
         report.encoding = source.encoding
         report.country_hint_column = columns.hint_column
         progress.start(source.total_bytes, source.bytes_read)
+        jobs = options.jobs if options.jobs is not None else jobs_for(source.total_bytes)
         try:
             with JsonlWriter(options.out) as writer:
                 _stream_rows(
@@ -87,6 +89,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
                     columns=columns,
                     options=options,
                     hasher=hasher,
+                    jobs=jobs,
                     writer=writer,
                     report=report,
                     progress=progress,
@@ -109,42 +112,101 @@ def _stream_rows(
     columns: ColumnMap,
     options: HashOptions,
     hasher: RowHasher,
+    jobs: int,
     writer: JsonlWriter,
     report: RunReport,
     progress: Progress,
 ) -> None:
-    schema = options.schema
-    pairs = tuple(zip(schema, columns.indexes, strict=True))
+    """Read and check rows here, hash them in batches (maybe elsewhere), then book each batch in row order."""
+    keys, indexes = options.schema, columns.indexes
     if columns.hint_index is not None:
-        pairs += ((COUNTRY, columns.hint_index),)
-    default_country = options.default_country
-    prehashed = options.prehashed
+        keys, indexes = (*keys, COUNTRY), (*indexes, columns.hint_index)
+    job = HashJob(keys, options.schema, hasher, options.default_country, options.prehashed)
     guard = SwallowGuard(report, out=options.out)
-    for number, fields, problem, undecodable, line, end_line in source.rows():
+    batches = _batches(source=source, width=width, indexes=indexes, guard=guard, report=report, progress=progress)
+    with contextlib.closing(hashed_batches(job, batches, jobs)) as results:
+        for batch, done in results:
+            _book(batch, done, report)
+            writer.write_lines(done.text)
+
+
+def _batches(
+    *,
+    source: CsvSource,
+    width: int,
+    indexes: tuple[int, ...],
+    guard: SwallowGuard,
+    report: RunReport,
+    progress: Progress,
+) -> Iterator[Batch]:
+    """The rows in batches: a rejected row with its reason, a row to hash with the values of the used columns.
+
+    The stray-quote guard sees every row here, as it is read, so a run it stops stops at the same row
+    whatever hashes the rows.
+    """
+    batch = Batch()
+    try:
+        yield from _fill(
+            batch, source.rows(), width=width, indexes=indexes, guard=guard, report=report, progress=progress
+        )
+    except HashFileError:
+        if batch.rows:
+            yield batch  # the rows read before the one that stopped the run go out first, as one by one
+        raise
+    if batch.rows:
+        yield batch
+
+
+def _fill(
+    batch: Batch,
+    rows: Iterator[Row],
+    *,
+    width: int,
+    indexes: tuple[int, ...],
+    guard: SwallowGuard,
+    report: RunReport,
+    progress: Progress,
+) -> Iterator[Batch]:
+    for number, fields, problem, undecodable, line, end_line in rows:
         report.rows_read += 1
         progress.tick(report.rows_read)
+        reason = problem
         if problem is not None:
-            report.reject_row(number, problem)
             if end_line != line or problem == "unterminated_quote":
                 guard.took_in(number, line, end_line, problem, kept=False)
-            continue
-        if len(fields) != width:
+        elif len(fields) != width:
             reason = "empty_row" if not fields else "ragged_row"
-            report.reject_row(number, reason)
             if end_line != line:
                 guard.took_in(number, line, end_line, reason, kept=False)
+        else:
+            values = [fields[index] for index in indexes]
+            if end_line != line and has_line_break(values):
+                guard.took_in(number, line, end_line, "line_break_in_cell", kept=True)
+            if undecodable and any(has_undecodable(value) for value in values):
+                reason = "bad_encoding"
+            else:
+                batch.values.append(values)
+                batch.chars += sum(map(len, values))
+        batch.rows.append((number, reason))
+        if len(batch.values) >= BATCH_ROWS or batch.chars >= BATCH_CHARS:
+            yield batch.take()
+
+
+def _book(batch: Batch, done: Done, report: RunReport) -> None:
+    """Report a batch's rows in input order, exactly as if each had been hashed as it was read."""
+    events = {index: (rejected, empty) for index, rejected, empty in done.events}
+    hashed = 0
+    for number, reason in batch.rows:
+        if reason is not None:
+            report.reject_row(number, reason)
             continue
-        record = {key: fields[index] for key, index in pairs}
-        if end_line != line and has_line_break(record.values()):
-            guard.took_in(number, line, end_line, "line_break_in_cell", kept=True)
-        if undecodable and any(has_undecodable(value) for value in record.values()):
-            report.reject_row(number, "bad_encoding")
+        found = events.get(hashed)
+        hashed += 1
+        if found is None:
             continue
-        result = hasher(record, schema, default_country=default_country, prehashed=prehashed)
-        for key, reason in result.rejected:
-            report.reject_cell(number, key, reason)
-        if not any(result.cells):  # cells are strings: "" is the only empty one
+        rejected, empty = found
+        for key, cell_reason in rejected:
+            report.reject_cell(number, key, cell_reason)
+        if empty:
             report.reject_row(number, "empty_row")
-            continue
-        writer.write(result.cells)
-        report.rows_written += 1
+    report.rows_written += done.written

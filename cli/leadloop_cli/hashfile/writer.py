@@ -32,7 +32,7 @@ from typing import Self, TextIO
 
 from leadloop_cli.hashfile.errors import HashFileError, OutputClosed
 
-__all__ = ["JsonlWriter", "check_output_path", "refuse_non_regular", "write_text_atomic"]
+__all__ = ["JsonlWriter", "check_output_path", "encode_row", "refuse_non_regular", "write_text_atomic"]
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
@@ -46,6 +46,14 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+def encode_row(cells: Sequence[object]) -> str:
+    """One payload row as its JSONL line (ASCII, newline included)."""
+    try:  # the common case, all strings, at C speed; anything else through the full encoder
+        return "[" + ",".join(map(_encode_string, cells)) + "]\n"  # type: ignore[arg-type]
+    except TypeError:
+        return _ENCODER.encode(cells) + "\n"
 
 
 def refuse_non_regular(target: str) -> None:
@@ -105,13 +113,13 @@ class JsonlWriter:
 
     def write(self, cells: Sequence[object]) -> None:
         """Append one payload row."""
+        self.write_lines(encode_row(cells))
+
+    def write_lines(self, text: str) -> None:
+        """Append payload rows already encoded by :func:`encode_row` (joined)."""
         assert self._stream is not None, "use JsonlWriter as a context manager"
-        try:  # the common case, all strings, at C speed; anything else through the full encoder
-            line = "[" + ",".join(map(_encode_string, cells)) + "]\n"  # type: ignore[arg-type]
-        except TypeError:
-            line = _ENCODER.encode(cells) + "\n"
         try:
-            self._stream.write(line)
+            self._stream.write(text)
         except OSError as exc:
             raise self._write_error(exc) from None
 

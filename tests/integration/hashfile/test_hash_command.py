@@ -173,3 +173,36 @@ def test_bad_argument_values_are_usage_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["hash", str(_csv(tmp_path)), "--schema", "EMAIL", "--out", "-", "--default-country", "USA"])
     assert info.value.code == 2
+
+
+def test_jobs_give_the_same_file_and_report_with_the_real_library(tmp_path, capsys):
+    """Batches hashed on two processes come back in input order, with the report of one process."""
+    data = MIXED + b"".join(
+        b"p%d@Example.com,+1 (555) 987-%04d,Mary,Smith,Menlo Park,US,\r\n" % (n, n) for n in range(2_500)
+    )
+    source = _csv(tmp_path, data)
+    outputs, reports = [], []
+    for jobs in ("1", "2"):
+        out, report_path = tmp_path / f"out{jobs}.jsonl", tmp_path / f"report{jobs}.json"
+        argv = ["hash", str(source), "--schema", SCHEMA, "--out", str(out), "--report", str(report_path)]
+        assert cli.main([*argv, "--jobs", jobs, "--quiet"]) == 0
+        outputs.append(out.read_bytes())
+        report = json.loads(report_path.read_text())
+        reports.append({k: v for k, v in report.items() if k not in ("elapsed_seconds", "output")})
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 3 + 2_500
+    assert json.loads(outputs[0].splitlines()[0]) == [
+        MARY_EMAIL,
+        PHONE_15559876543,
+        FN_MARY,
+        LN_SMITH,
+        CT_MENLOPARK,
+        COUNTRY_US,
+    ]
+    assert reports[0] == reports[1] and reports[0]["rows_read"] == 8 + 2_500
+
+
+@pytest.mark.parametrize("jobs", ["0", "65", "two", "-1"])
+def test_jobs_out_of_range_is_a_usage_error(tmp_path, capsys, jobs):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["hash", str(_csv(tmp_path)), "--schema", "EMAIL", "--out", "-", "--jobs", jobs])
+    assert info.value.code == 2 and "--jobs takes a whole number from 1 to 64" in capsys.readouterr().err
