@@ -7,18 +7,19 @@ API shim and pollers from ``Events``, the seed (Meta secret, routing, simulator 
 subscription), schedules (only when asked), then the state file. ``close()`` undoes all of it.
 Only one stack per process: moto's backends, its IAM switch and ``MOTO_PORT`` are process-wide.
 
-Everything the stack itself does (provisioning, pollers, seed, ``client()``) and everything an
-operator or test does (``describe()``'s ``aws_access_key_id``) runs as the admin user; a function's
-code runs with its role, and Step Functions tasks with the state machine's role (:mod:`.iam`).
+Everything the stack itself does (provisioning, seed, ``client()``) and everything an operator or
+test does (``describe()``'s ``aws_access_key_id``) runs as the admin user; a function's code and its
+event source pollers (reading, deleting, on-failure destinations) run with its role, and Step
+Functions tasks with the state machine's role (:mod:`.iam`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -265,7 +266,7 @@ class LocalStack:
             poller = SqsPoller(
                 sqs_source,
                 invoke=self._invoker(sqs_source.function),
-                sqs=self.client("sqs"),
+                sqs=self.function_client(sqs_source.function, "sqs"),
                 region=self.region,
                 sink=self.sink,
             )
@@ -275,8 +276,9 @@ class LocalStack:
             stream_poller = StreamPoller(
                 stream_source,
                 invoke=self._invoker(stream_source.function),
-                streams=self.client("dynamodbstreams"),
-                clients=self.client,
+                streams=self.function_client(stream_source.function, "dynamodbstreams"),
+                clients=functools.partial(self.function_client, stream_source.function),
+                queue_url=self._queue_url,
                 region=self.region,
                 sink=self.sink,
             )
@@ -413,6 +415,27 @@ class LocalStack:
                 self._clients[service] = self._make_client(service, self.admin.session_arguments())
             return self._clients[service]
 
+    def _queue_url(self, arn: str) -> str:
+        """A queue's URL from its ARN, looked up as the admin (the stack's own bookkeeping)."""
+        name, account = arn.split(":")[5], arn.split(":")[4]
+        return str(self.client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
+    def function_client(self, logical_id: str, service: str) -> Any:
+        """A client signed with a function's role session, as Lambda's pollers call on its behalf.
+
+        On AWS an event source mapping reads its queue or stream, deletes what succeeded and sends
+        to its on-failure destination with the function's execution role, so the role must allow
+        it. Without a session (IAM not opened for it) the admin's client is used.
+        """
+        session = self.sessions.functions.get(logical_id)
+        if session is None:
+            return self.client(service)
+        key = f"{logical_id}\x00{service}"
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = self._make_client(service, session.session_arguments())
+            return self._clients[key]
+
     def invoke(self, logical_id: str, event: Any) -> InvokeResult:
         """Invoke a function directly (no moto round trip)."""
         if logical_id not in self.runtimes:
@@ -442,8 +465,9 @@ class LocalStack:
     def _fire(self, spec: ScheduleSpec) -> InvokeResult:
         event = schedule_event(spec, region=self.region, account_id=self._account_id)
         if spec.target_kind == "statemachine":
+            # As EventBridge Scheduler starts it: no name, so Step Functions gives it a generated one.
             response = self.client("stepfunctions").start_execution(
-                stateMachineArn=spec.target_arn, name=f"{spec.name}-{uuid.uuid4()}", input=json.dumps(event)
+                stateMachineArn=spec.target_arn, input=json.dumps(event)
             )
             body = {"executionArn": response["executionArn"], "startDate": response["startDate"].isoformat()}
             return InvokeResult(json.dumps(body), False)

@@ -96,6 +96,23 @@ def test_a_state_machine_whose_role_may_not_invoke_the_function_fails_its_task(s
     assert "is not authorized to perform: lambda:InvokeFunction" in failure, failure
 
 
+def test_a_poller_reads_its_queue_with_the_function_role_and_is_refused_without_the_grant(
+    stack: LocalStack,
+) -> None:
+    """Lambda's SQS poller signs with the function's execution role: a role that may not receive reads nothing."""
+    [poller] = [p for p in stack.sqs_pollers if p.source.function == "DeafFunction"]
+    queue_url = poller.source.queue_url
+    stack.client("sqs").send_message(QueueUrl=queue_url, MessageBody="{}")
+    log = Path(stack.log_file)
+    deadline = time.monotonic() + 20
+    while f"sqs poller {poller.source.tag}: ClientError" not in log.read_text():
+        assert time.monotonic() < deadline, "the poller was never refused"
+        time.sleep(0.2)
+    assert "AccessDenied" in log.read_text()
+    attributes = stack.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
 def test_operators_use_the_admin_key_and_any_other_key_is_refused(stack: LocalStack) -> None:
     document = stack.describe()
     assert document["iam_enforced"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -335,6 +336,8 @@ def test_fire_schedule_delivers_input(stack: LocalStack) -> None:
 
 def test_fire_state_machine_schedule(stack: LocalStack) -> None:
     arn = stack.fire_schedule("Workflow").json()["executionArn"]
+    # Started as the Scheduler starts it: unnamed, so the name is the one Step Functions generates.
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", arn.rsplit(":", 1)[1])
     sfn = stack.client("stepfunctions")
     done = wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout=20)
     assert done["status"] == "SUCCEEDED"

@@ -114,11 +114,16 @@ class StreamPoller(BackgroundLoop):
         region: str,
         sink: LogSink,
         retry_delay: float = 0.2,
+        queue_url: Callable[[str], str] | None = None,
     ) -> None:
+        """``clients`` sign as the function's role (the destination is sent with it, as on AWS);
+        ``queue_url`` turns a destination queue's ARN into its URL (Lambda needs no call for that,
+        so the stack answers it as the admin), by default with ``clients("sqs")``."""
         self.source = source
         self._invoke = invoke
         self._streams = streams
         self._clients = clients
+        self._queue_url = queue_url or self._url_by_lookup
         self._region = region
         self._sink = sink
         self._retry_delay = retry_delay
@@ -268,14 +273,15 @@ class StreamPoller(BackgroundLoop):
         }
         arn = source.on_failure_arn
         if ":sqs:" in arn:
-            sqs = self._clients("sqs")
-            name, account = arn.split(":")[5], arn.split(":")[4]
-            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(document))
+            self._clients("sqs").send_message(QueueUrl=self._queue_url(arn), MessageBody=json.dumps(document))
         elif ":sns:" in arn:
             self._clients("sns").publish(TopicArn=arn, Message=json.dumps(document))
         else:
             self._sink.write(source.tag, f"on-failure destination {arn} is not SQS or SNS; dropped")
+
+    def _url_by_lookup(self, arn: str) -> str:
+        name, account = arn.split(":")[5], arn.split(":")[4]
+        return str(self._clients("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
 
 
 def _iso(epoch: Any) -> str | None:
