@@ -33,6 +33,9 @@ class FormRoute(BaseModel):
     #: The ad account owning this form's audiences (``act_`` optional): Meta's audience rate limits
     #: are per ad account, so a throttled account pauses only its own uploads.
     account_id: str | None = Field(default=None, pattern=r"^(act_)?[0-9]{1,30}$")
+    #: "Lead Captured" events carry the answers (field_data, disclaimer responses) only when true:
+    #: raw answers leave DynamoDB only where the operator asked for them.
+    events_include_answers: bool = False
 
     @field_validator("account_id")
     @classmethod

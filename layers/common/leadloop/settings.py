@@ -61,6 +61,13 @@ class LeadHasherSettings(CommonSettings):
     audience_queue_url: _Name = Field(alias="AUDIENCE_QUEUE_URL")
 
 
+class LeadEventsSettings(CommonSettings):
+    """LeadEventsFunction: LeadsTable stream to LeadEventsBus."""
+
+    lead_events_bus_name: _Name = Field(alias="LEAD_EVENTS_BUS_NAME")
+    lead_events_dlq_url: _Name = Field(alias="LEAD_EVENTS_DLQ_URL")
+
+
 class AudienceUploaderSettings(CommonSettings):
     """AudienceUploaderFunction: AudienceQueue to Meta's ``/{audience_id}/users``."""
 
