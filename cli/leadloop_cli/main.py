@@ -29,6 +29,7 @@ COMMAND_MODULES: list[str] = [
     "leadloop_cli.commands.smoke",
     "leadloop_cli.commands.routing",
     "leadloop_cli.commands.preflight",
+    "leadloop_cli.commands.leads",
 ]
 
 
