@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
+from jsonschema import Draft202012Validator
 
 from leadloop.events.changes import LeadChange, lead_change
 from leadloop.events.consumer import EventsDeps, build_entry, publish_records
@@ -277,3 +279,40 @@ def test_an_unreadable_record_is_parked_and_does_not_hold_the_others():
     [parked] = parking.sent
     body = json.loads(parked.body)
     assert body["leadgen_id"] == "777" and body["reason"].startswith("unreadable:")
+
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "schemas" / "lead-events.schema.json").read_text())
+
+
+def _envelope(entry: EventEntry) -> dict[str, Any]:
+    """The event as EventBridge delivers it to a target."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": entry.detail_type,
+        "source": entry.source,
+        "account": "123456789012",
+        "time": "2026-12-06T21:00:05Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": json.loads(entry.detail),
+    }
+
+
+@pytest.mark.parametrize("include_answers", [False, True])
+def test_every_event_we_send_matches_the_published_schema(include_answers):
+    validator = Draft202012Validator(SCHEMA)
+    tombstone = {"leadgen_id": "901", "status": "FORGOTTEN", "forgotten_at": 1_765_100_000}
+    huge = stored(field_data=[{"name": "notes", "values": ["x" * 300_000]}])
+    sources = [record(stored(), None), record(stored(ad_id=None, is_organic=None), None), record(tombstone, stored())]
+    sources.append(record(huge, None))
+    for raw in sources:
+        envelope = _envelope(build_entry(lead_change(raw), routing(include_answers)))
+        assert not list(validator.iter_errors(envelope)), envelope["detail-type"]
+
+
+def test_the_schema_refuses_answers_that_were_not_opted_in():
+    validator = Draft202012Validator(SCHEMA)
+    envelope = _envelope(build_entry(lead_change(record(stored(), None)), routing(False)))
+    envelope["detail"]["field_data"] = ANSWERS
+    assert list(validator.iter_errors(envelope))
