@@ -14,8 +14,13 @@
   A range nothing can be rebuilt for stays in the DLQ and the command exits 1: rebuild the
   audiences with ``leadloop replace --source leads``, then clear it with ``--discard-unrebuildable``.
 
-A message is deleted from a DLQ only after its copy (or its rebuilt rows) is accepted by the
-target queue, so an interrupted replay never loses one.
+* LeadEventsDLQ and LeadDeliveryDLQ: lead events go back on LeadEventsBus
+  (``leadloop_cli.eventsreplay``): a parked event rebuilt from the lead's current state in
+  LeadsTable, a dead stream batch from the stream while it is under 23 hours old, an undelivered
+  event as it was.
+
+A message is deleted from a DLQ only after its copy (or its rebuilt rows or events) is accepted
+by its target, so an interrupted replay never loses one.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import argparse
 import json
 from typing import Any
 
+from leadloop.events.publisher import EventPublisher
 from leadloop.hasher.markers import FailureMarkers, MarkerError
 from leadloop.leads.store import StoreError
 from leadloop.queues import MessageQueue
 from leadloop_cli.commands import CommandError, subcommand_group
+from leadloop_cli.eventsreplay import DeliveryReplay, EventsReplay
 from leadloop_cli.hasherreplay import HasherReplay, ReplayError
 from leadloop_cli.stackconfig import StackConfig
 from leadloop_cli.target import TargetError, add_target_arguments, resolve_target
@@ -38,13 +45,17 @@ REPLAYABLE = {
     "LeadHasherFailureDLQ": "AudienceQueue",
 }
 REBUILT = "LeadHasherFailureDLQ"
+#: Dead-letter queues whose messages go back to LeadEventsBus, not to a queue.
+TO_EVENTS_BUS = ("LeadEventsDLQ", "LeadDeliveryDLQ")
 _RECEIVE_VISIBILITY = 120
 
 
 def register(subparsers: Any) -> None:
     group = subcommand_group(subparsers, "dlq", "Inspect and replay dead-letter queues.")
     replay = group.add_parser("replay", help="move a DLQ's messages back to their source queue")
-    replay.add_argument("queue", choices=sorted(REPLAYABLE), help="the dead-letter queue (template logical id)")
+    replay.add_argument(
+        "queue", choices=sorted([*REPLAYABLE, *TO_EVENTS_BUS]), help="the dead-letter queue (template logical id)"
+    )
     replay.add_argument("--max", type=int, default=0, help="move at most this many messages (default: all)")
     replay.add_argument("--dry-run", action="store_true", help="only count the messages waiting")
     replay.add_argument(
@@ -61,13 +72,15 @@ def run_replay(args: argparse.Namespace) -> int:
         target = resolve_target(args)
         sqs = target.client("sqs")
         dlq_url = _queue_url(target, args.queue)
-        source_url = _queue_url(target, REPLAYABLE[args.queue])
+        source_url = _queue_url(target, REPLAYABLE[args.queue]) if args.queue in REPLAYABLE else ""
     except TargetError as exc:
         raise CommandError(f"dlq: {exc}") from None
     if args.dry_run:
         attrs = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
         print(f"{args.queue}: {attrs['Attributes']['ApproximateNumberOfMessages']} message(s) waiting")
         return 0
+    if args.queue in TO_EVENTS_BUS:
+        return _replay_events(target, sqs, dlq_url, args)
     if args.queue == REBUILT:
         return _replay_hasher_failures(target, sqs, dlq_url, source_url, args)
     moved = replay(sqs, dlq_url, source_url, limit=args.max or None)
@@ -106,6 +119,40 @@ def _replay_hasher_failures(target: Any, sqs: Any, dlq_url: str, queue_url: str,
         raise CommandError(
             f"dlq: {report.kept} range(s) left in {REBUILT}: nothing could be rebuilt for some of their records; "
             "run `leadloop replace --source leads` for the routed audiences, then replay with --discard-unrebuildable"
+        )
+    return 0
+
+
+def _replay_events(target: Any, sqs: Any, dlq_url: str, args: argparse.Namespace) -> int:
+    try:
+        config = StackConfig.load(target)
+        publisher = EventPublisher(config.client("events"), str(target.physical_id("LeadEventsBus")))
+    except TargetError as exc:
+        raise CommandError(f"dlq: {exc}") from None
+    runner: EventsReplay | DeliveryReplay
+    if args.queue == "LeadEventsDLQ":
+        runner = EventsReplay(
+            sqs=sqs,
+            dlq_url=dlq_url,
+            leads=config.lead_store(),
+            routing=config.routing,
+            publisher=publisher,
+            streams=config.client("dynamodbstreams"),
+        )
+    else:
+        runner = DeliveryReplay(sqs=sqs, dlq_url=dlq_url, publisher=publisher)
+    try:
+        report = runner.run(limit=args.max or None)
+    except StoreError as exc:
+        raise CommandError(f"dlq: {exc}") from None
+    print(
+        f"{args.queue}: {report.published} event(s) put back on LeadEventsBus from {report.messages} message(s)"
+        + (f"; {report.gone} for leads no longer stored (dropped)" if report.gone else "")
+    )
+    if report.unreadable or report.kept:
+        raise CommandError(
+            f"dlq: {report.kept + report.unreadable} message(s) left in {args.queue} "
+            f"({report.kept} refused again or past the stream's 24 hours, {report.unreadable} unreadable)"
         )
     return 0
 
