@@ -110,7 +110,8 @@ def test_a_poller_reads_its_queue_with_the_function_role_and_is_refused_without_
         time.sleep(0.2)
     assert "AccessDenied" in log.read_text()
     attributes = stack.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == "1" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert attributes["ApproximateNumberOfMessages"] == "1"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
 def test_operators_use_the_admin_key_and_any_other_key_is_refused(stack: LocalStack) -> None:

@@ -113,8 +113,8 @@ def test_the_reader_never_runs_more_than_two_batches_per_process_ahead():
 
     job = HashJob(("EMAIL",), ("EMAIL",), FakeHasher())
     results = hashed_batches(job, batches(), jobs=2)
-    ahead = []
-    order = []
+    ahead: list[int] = []
+    order: list[int] = []
     for batch, done in results:
         ahead.append(made - len(order))
         order.append(batch.rows[0][0])
