@@ -18,10 +18,23 @@ job. Each is checked against moto's version before it is installed.
   SQS emulator, would lose the redrive and visibility semantics the pollers rely on. Tests:
   ``tests/unit/devstack/test_sqs_scaling.py``.
 * ``motorules``: ``moto.sqs.responses.SQSResponse.send_message`` / ``send_message_batch``,
-  ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution`` and the parser's
-  ``lambda_eval_utils.execute_lambda_function_integration``. Limits and names AWS enforces and moto
-  does not: SQS message and batch sizes, an unnamed execution's UUID name, 256 KB of execution input
-  and of Lambda task payload. Tests: ``tests/integration/devstack/test_devstack_limits.py``.
+  ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution``, the parser's
+  ``lambda_eval_utils.execute_lambda_function_integration`` and
+  ``moto.events.models.EventsBackend.put_events``. Limits and names AWS enforces and moto does not:
+  SQS message and batch sizes, an unnamed execution's UUID name, 256 KB of execution input and of
+  Lambda task payload, 256 KB of PutEvents entries and a ``Detail`` that is a JSON object. Tests:
+  ``tests/integration/devstack/test_devstack_limits.py``,
+  ``tests/integration/devstack/test_devstack_eventbridge.py``.
+* ``eventbridge_hook``: ``moto.events.models.Rule.send_to_targets``. EventBridge delivers to an API
+  destination on its own time: the event as a JSON body with the connection's auth, at the
+  destination's rate, retried with backoff within the target's ``RetryPolicy``, dead-lettered with
+  EventBridge's attributes when the queue's policy admits ``events.amazonaws.com``. moto sends one
+  bodyless request inside PutEvents, only with ``MOTO_EVENTS_INVOKE_HTTP``, and fails PutEvents for
+  target types it lacks. The hook hands API-destination targets to the stack's delivery threads
+  (``events.eventbridge``), leaves moto the targets it delivers (SQS, logs, buses, archives), skips
+  disabled rules as AWS does. Installed by ``LocalStack`` with its delivery. Tests:
+  ``tests/integration/devstack/test_devstack_eventbridge.py``,
+  ``tests/unit/devstack/test_eventbridge_rules.py``.
 
 * ``iam.moto_checks``: the name ``IAMRequest`` in ``moto.iam.access_control`` (looked up per request).
   With IAM enforced, moto recomputes the signature of a request without body or query string over
@@ -42,7 +55,7 @@ part ways, or when a target is gone.
 
 from __future__ import annotations
 
-from . import ddb_atomic, lambda_hook, motorules, sqs_scaling
+from . import ddb_atomic, eventbridge_hook, lambda_hook, motorules, sqs_scaling
 from .iam import moto_checks, sfn_identity
 
 __all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
@@ -50,7 +63,7 @@ __all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
 SUPPORTED_MOTO_VERSION = "5.2.5"
 
 #: The modules that patch moto, each with its own ``SUPPORTED_MOTO_VERSION`` check where it has one.
-PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules, moto_checks, sfn_identity)
+PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules, eventbridge_hook, moto_checks, sfn_identity)
 
 
 def check_version() -> None:
@@ -65,7 +78,7 @@ def check_version() -> None:
 
 
 def install() -> None:
-    """Install the backend patches (idempotent); the Lambda hook comes with the stack's router."""
+    """Install the backend patches (idempotent); the Lambda and EventBridge hooks come with the stack."""
     check_version()
     sqs_scaling.install()
     ddb_atomic.install()

@@ -10,6 +10,10 @@
 * Step Functions Lambda tasks (both resource forms go through moto's
   ``lambda_eval_utils.execute_lambda_function_integration``): a payload over 256 KiB fails the state
   with ``States.DataLimitExceeded`` before Lambda is called, the way moto fails an oversized output.
+* EventBridge ``PutEvents`` (``moto.events.models.EventsBackend.put_events``): entries totalling over
+  256 KB as EventBridge counts them refuse the request (``ValidationException``), and a ``Detail``
+  that is JSON but not an object fails its entry (``MalformedDetail``) while the others go through
+  (``servicerules.eventbridge``). moto already refuses more than 10 entries and non-JSON details.
 
 Only the local stack installs these, on the moto version they were written for (:mod:`motopatches`).
 """
@@ -21,6 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .servicerules.eventbridge import MAX_ENTRIES, detail_error, put_events_size_error
 from .servicerules.sqs import batch_too_long, message_bytes, message_size_error
 from .servicerules.stepfunctions import execution_name, input_size_error, task_input_error
 
@@ -119,7 +124,38 @@ def _checked_lambda_task(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_lambda_function_integration
 
 
+def _checked_put_events(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def put_events(self: Any, events: list[dict[str, Any]] | None) -> Any:
+        from moto.events.exceptions import ValidationException
+
+        entries = list(events or [])
+        if len(entries) > MAX_ENTRIES:  # moto refuses the request itself
+            return original(self, events)
+        error = put_events_size_error(entries)
+        if error is not None:
+            raise ValidationException(error)
+        refused = {
+            index: message
+            for index, entry in enumerate(entries)
+            if entry.get("Source")
+            and entry.get("DetailType")  # moto's own errors for those come first
+            and (message := detail_error(entry.get("Detail"))) is not None
+        }
+        if not refused:
+            return original(self, events)
+        accepted = [entry for index, entry in enumerate(entries) if index not in refused]
+        results = iter(original(self, accepted) if accepted else [])
+        return [
+            {"ErrorCode": "MalformedDetail", "ErrorMessage": refused[index]} if index in refused else next(results)
+            for index in range(len(entries))
+        ]
+
+    return put_events
+
+
 def _targets() -> list[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]:
+    from moto.events.models import EventsBackend
     from moto.sqs.responses import SQSResponse
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -129,6 +165,7 @@ def _targets() -> list[tuple[Any, str, Callable[[Callable[..., Any]], Callable[.
         (SQSResponse, "send_message_batch", _checked_send_message_batch),
         (StepFunctionsParserBackend, "start_execution", _checked_start_execution),
         (lambda_eval_utils, "execute_lambda_function_integration", _checked_lambda_task),
+        (EventsBackend, "put_events", _checked_put_events),
     ]
 
 

@@ -24,6 +24,11 @@ _LIMITS = {
     "AWS::Logs::LogGroup": 512,
     "AWS::SNS::Topic": 256,
     "AWS::Scheduler::Schedule": 64,
+    "AWS::Events::EventBus": 256,
+    "AWS::Events::Rule": 64,
+    "AWS::Events::Archive": 48,
+    "AWS::Events::Connection": 64,
+    "AWS::Events::ApiDestination": 64,
 }
 _LOWERCASE = {"AWS::S3::Bucket"}
 

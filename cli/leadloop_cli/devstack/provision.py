@@ -4,7 +4,9 @@ moto's CloudFormation cannot deploy a SAM template faithfully (no API Gateway bo
 Scheduler, empty state-machine definitions), so each supported type gets a small creator here that
 translates CloudFormation properties into the service API call. Unknown types are skipped with a note.
 Event-source mappings are deliberately *not* created in moto: :mod:`events` polls with Lambda's
-semantics instead.
+semantics instead. Dynamic references (``{{resolve:secretsmanager:...}}``, ``ssm``, ``ssm-secure``) are
+replaced with the stored values as each resource is created, as CloudFormation does
+(:mod:`.dynamicrefs`); EventBridge's creators live in :mod:`.provision_eventbridge`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any
 
 import yaml
 
+from .dynamicrefs import DynamicReferences
 from .iam.roles import RoleBuilder
 from .iam.sam_roles import function_role, state_machine_role
 from .intrinsics import Resolver, TemplateError
 from .naming import NameFactory
+from .provision_eventbridge import EVENTBRIDGE_CREATORS
 from .resources import (
     ApiSpec,
     FunctionSpec,
@@ -120,6 +124,7 @@ class Provisioner:
         self.resolver: Resolver = template.resolver(self.result)
         self.layer_dirs: dict[str, Path] = {}
         self.roles = RoleBuilder(self)
+        self.dynamic_references = DynamicReferences(clients)
         self._zip = _dummy_zip()
 
     @property
@@ -152,7 +157,7 @@ class Provisioner:
             late = LATE_PROPERTIES.get(resource.type, ())
             early = {key: value for key, value in resource.properties.items() if key not in late}
             try:
-                properties = self.resolver.resolve(early) or {}
+                properties = self.dynamic_references.resolve(self.resolver.resolve(early) or {})
                 creator(self, resource, properties)
             except TemplateError as exc:
                 raise TemplateError(f"{logical_id}: {exc}") from exc
@@ -657,4 +662,5 @@ _CREATORS: dict[str, _Creator] = {
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Scheduler::Schedule": _schedule,
+    **EVENTBRIDGE_CREATORS,
 }

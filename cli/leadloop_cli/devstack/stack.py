@@ -2,8 +2,9 @@
 
 Start order: log file, moto (Step Functions executing, Lambda hook installed), the admin user, Graph
 simulator, resources from the template (``GraphBaseUrl`` pointed at the simulator; roles with their
-policies), the roles' sessions, IAM enforced, a runtime per function (with its role's session), the
-API shim and pollers from ``Events``, the seed (Meta secret, routing, simulator objects, webhook
+policies), the roles' sessions, IAM enforced, EventBridge's API-destination delivery (its moto hook
+installed), a runtime per function (with its role's session), the API shim and pollers from
+``Events``, the seed (Meta secret, routing, simulator objects, webhook
 subscription), schedules (only when asked), then the state file. ``close()`` undoes all of it.
 Only one stack per process: moto's backends, its IAM switch and ``MOTO_PORT`` are process-wide.
 
@@ -28,16 +29,19 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from .. import statefile
 from ..workerpool import DEFAULT_WORKERS
-from . import lambda_hook
+from . import eventbridge_hook, lambda_hook
 from .events.api import ApiGatewayShim
 from .events.dynamodb import StreamPoller
+from .events.eventbridge import DEFAULT_TIME_SCALE, ApiDestinationDelivery, RoleDocuments
 from .events.schedule import ScheduleTimer, schedule_event
 from .events.sqs import SqsPoller
 from .iam import moto_checks, sfn_identity
 from .iam.identities import Credentials, create_admin
+from .iam.managed import managed_policy_document
 from .iam.sessions import RoleSessions, open_sessions
 from .logsink import LogSink
 from .motoserver import MotoEndpoint
@@ -66,6 +70,8 @@ GraphFactory = Callable[[str, str], GraphSimulatorLike]
 SECRET_ID = "MetaSecret"
 ROUTING_ID = "RoutingParameter"
 GRAPH_URL_PARAMETER = "GraphBaseUrl"
+#: Local seconds per AWS second of EventBridge's retry clock (backoff, Retry-After, event age).
+EVENTBRIDGE_TIME_SCALE_ENV = "LEADLOOP_EVENTBRIDGE_TIME_SCALE"
 WEBHOOK_PATH = "/webhook"
 
 
@@ -102,6 +108,9 @@ class LocalStack:
     with the same interface). ``pool_size`` is the warm workers of each function without reserved
     concurrency; a function that reserves some gets that many (:mod:`leadloop_cli.workerpool`).
     ``enforce_iam=False`` leaves moto accepting any request (functions still get their roles' sessions).
+    ``eventbridge_time_scale`` (default ``$LEADLOOP_EVENTBRIDGE_TIME_SCALE``, else 0.01) shrinks
+    EventBridge's retry clock for API destinations: backoff, ``Retry-After`` and
+    ``MaximumEventAgeInSeconds`` take that many local seconds per AWS second; retry counts are AWS's.
     """
 
     def __init__(
@@ -120,6 +129,7 @@ class LocalStack:
         pool_size: int = DEFAULT_WORKERS,
         host: str = "127.0.0.1",
         enforce_iam: bool = True,
+        eventbridge_time_scale: float | None = None,
     ) -> None:
         self.template_path = Path(template_path) if template_path else find_template()
         self.parameter_overrides = dict(parameter_overrides or {})
@@ -134,6 +144,9 @@ class LocalStack:
         self.pool_size = pool_size
         self.host = host
         self.enforce_iam = enforce_iam
+        self.eventbridge_time_scale = _time_scale(eventbridge_time_scale)
+        self.eventbridge: ApiDestinationDelivery | None = None
+        self._role_cache: dict[str, RoleDocuments | None] = {}
         self.admin: Credentials | None = None
         self.sessions = RoleSessions()
 
@@ -215,6 +228,11 @@ class LocalStack:
             moto_checks.install()
             self.moto.enforce_iam()
             log.info("IAM enforced: functions run with their roles, operators as %s", self.admin.access_key_id)
+        self.eventbridge = ApiDestinationDelivery(
+            sqs=self.client("sqs"), roles=self._role_documents, sink=self.sink, time_scale=self.eventbridge_time_scale
+        )
+        self.eventbridge.start()
+        eventbridge_hook.install(self.eventbridge.submit)
         for spec in self.provisioned.functions.values():
             session = self.sessions.functions.get(spec.logical_id)
             self.runtimes[spec.logical_id] = FunctionRuntime(
@@ -328,6 +346,9 @@ class LocalStack:
             steps.append(("join source", joinable.join))
         if self.sim is not None:
             steps.append(("stop Graph simulator", self.sim.stop))
+        steps.append(("uninstall EventBridge hook", eventbridge_hook.uninstall))
+        if self.eventbridge is not None:
+            steps.append(("stop EventBridge delivery", self.eventbridge.stop))
         steps.append(("uninstall Lambda hook", lambda_hook.uninstall))
         steps.append(("uninstall Step Functions identity", sfn_identity.uninstall))
         steps.append(("uninstall IAM check corrections", moto_checks.uninstall))
@@ -414,6 +435,35 @@ class LocalStack:
             if service not in self._clients:
                 self._clients[service] = self._make_client(service, self.admin.session_arguments())
             return self._clients[service]
+
+    def _role_documents(self, arn: str) -> RoleDocuments | None:
+        """A role as EventBridge assumes it (trust and identity policies), or None when it does not exist.
+
+        The policies are the template's as resolved (``RoleSpec``), not moto's rewritten copies, so the
+        resource of ``events:InvokeApiDestination`` is checked; a role the template does not declare
+        is read from IAM. Looked up once per role.
+        """
+        with self._clients_lock:
+            if arn in self._role_cache:
+                return self._role_cache[arn]
+        iam = self.client("iam")
+        name = arn.rpartition("/")[2]
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError:
+            return None
+        roles = self.provisioned.roles.values() if self.provisioned else []
+        spec = next((r for r in roles if r.arn == arn), None)
+        if spec is not None:
+            policies = list(spec.policies.values())
+            policies += [doc for a in spec.managed_policy_arns if (doc := managed_policy_document(a)) is not None]
+        else:
+            names = iam.list_role_policies(RoleName=name)["PolicyNames"]
+            policies = [iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"] for n in names]
+        documents = RoleDocuments(role.get("AssumeRolePolicyDocument"), policies) if role["Arn"] == arn else None
+        with self._clients_lock:
+            self._role_cache[arn] = documents
+        return documents
 
     def _queue_url(self, arn: str) -> str:
         """A queue's URL from its ARN, looked up as the admin (the stack's own bookkeeping)."""
@@ -511,3 +561,16 @@ class LocalStack:
             "pid": os.getpid(),
             "started_at": self._started_at,
         }
+
+
+def _time_scale(value: float | None) -> float:
+    """The EventBridge time scale: the argument, else ``$LEADLOOP_EVENTBRIDGE_TIME_SCALE``, else 0.01."""
+    if value is None:
+        configured = os.environ.get(EVENTBRIDGE_TIME_SCALE_ENV)
+        try:
+            value = float(configured) if configured else DEFAULT_TIME_SCALE
+        except ValueError:
+            raise StackError(f"{EVENTBRIDGE_TIME_SCALE_ENV}={configured!r} is not a number") from None
+    if not value > 0:
+        raise StackError(f"the EventBridge time scale must be positive, got {value}")
+    return float(value)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadloop_cli.devstack import ddb_atomic, lambda_hook, motopatches, motorules, sqs_scaling
+from leadloop_cli.devstack import ddb_atomic, eventbridge_hook, lambda_hook, motopatches, motorules, sqs_scaling
 from leadloop_cli.devstack.iam import moto_checks, sfn_identity
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,13 +23,14 @@ def test_every_patch_is_written_for_the_pinned_moto() -> None:
     [pin] = {d for d in dependencies if re.match(r"moto\b", d)}
     pinned = pin.split("==", 1)[1]
     assert moto.__version__ == pinned == motopatches.SUPPORTED_MOTO_VERSION
-    for module in (lambda_hook, ddb_atomic, sqs_scaling, moto_checks, sfn_identity):
+    for module in (lambda_hook, ddb_atomic, sqs_scaling, eventbridge_hook, moto_checks, sfn_identity):
         assert pinned == module.SUPPORTED_MOTO_VERSION, module.__name__
     assert set(motopatches.PATCH_MODULES) == {
         lambda_hook,
         ddb_atomic,
         sqs_scaling,
         motorules,
+        eventbridge_hook,
         moto_checks,
         sfn_identity,
     }
@@ -44,6 +45,7 @@ def test_install_refuses_another_moto(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_rules_targets_keep_their_shape() -> None:
+    from moto.events.models import EventsBackend
     from moto.sqs.responses import SQSResponse
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -54,6 +56,35 @@ def test_the_rules_targets_keep_their_shape() -> None:
     assert list(start) == ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
     task = inspect.signature(lambda_eval_utils.execute_lambda_function_integration).parameters
     assert list(task) == ["env", "parameters", "region", "state_credentials"]
+    assert list(inspect.signature(EventsBackend.put_events).parameters) == ["self", "events"]
+
+
+def test_the_eventbridge_hooks_target_keeps_its_shape() -> None:
+    from moto.events.models import Connection, Destination, EventsBackend, Rule
+
+    assert list(inspect.signature(Rule.send_to_targets).parameters) == ["self", "original_event", "transform_input"]
+    backend = EventsBackend("us-east-1", "123456789012")
+    assert isinstance(backend.destinations, dict) and isinstance(backend.connections, dict)
+    for cls, names in (
+        (Destination, ("invocation_endpoint", "http_method", "connection_arn", "invocation_rate_limit_per_second")),
+        (Connection, ("authorization_type", "auth_parameters")),
+    ):
+        assert all(name in inspect.signature(cls.__init__).parameters for name in names), cls
+
+
+def test_the_eventbridge_hook_installs_once_and_uninstalls_cleanly() -> None:
+    from moto.events.models import Rule
+
+    original = Rule.send_to_targets
+    calls: list[object] = []
+    try:
+        eventbridge_hook.install(calls.append)
+        patched = Rule.send_to_targets
+        eventbridge_hook.install(calls.append)
+        assert Rule.send_to_targets is patched and patched.__wrapped__ is original  # type: ignore[attr-defined]
+    finally:
+        eventbridge_hook.uninstall()
+    assert Rule.send_to_targets is original and not eventbridge_hook.installed()
 
 
 def test_the_rules_install_once_and_uninstall_cleanly() -> None:
