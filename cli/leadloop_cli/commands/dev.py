@@ -33,6 +33,14 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="template parameter override (repeatable)",
     )
+    up.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Secrets Manager secret that exists before the stack, as one made before a deploy "
+        "(e.g. LeadDeliveryAuthSecretName's); repeatable",
+    )
     up.add_argument("--log-file", type=Path, help=f"where every function logs (default {statefile.default_log_file()})")
     up.add_argument("--template", type=Path, help="SAM template (default: infra/template.yaml)")
     up.add_argument("--stack-name", default="leadloop-local", help="stack name used in physical names")
@@ -64,12 +72,12 @@ def _workers(text: str) -> int:
     return value
 
 
-def _parameters(pairs: list[str]) -> dict[str, str]:
+def _parameters(pairs: list[str], option: str = "--param") -> dict[str, str]:
     overrides: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise CommandError(f"--param {pair!r}: expected KEY=VALUE")
+            raise CommandError(f"{option} {pair!r}: expected KEY=VALUE")
         overrides[key] = value
     return overrides
 
@@ -112,6 +120,7 @@ def run_up(args: argparse.Namespace) -> int:
         log_file=args.log_file,
         schedules=args.schedules,
         pool_size=args.workers,
+        secrets=_parameters(args.secret, "--secret"),
     )
     try:
         try:

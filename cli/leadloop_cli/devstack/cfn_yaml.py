@@ -23,6 +23,9 @@ _FN_TAGS = (
     "And",
     "Base64",
     "Cidr",
+    "Contains",  # Contains, EachMember*, RefAll and ValueOf* are the rule functions of ``Rules``
+    "EachMemberEquals",
+    "EachMemberIn",
     "Equals",
     "FindInMap",
     "GetAZs",
@@ -32,11 +35,14 @@ _FN_TAGS = (
     "Length",
     "Not",
     "Or",
+    "RefAll",
     "Select",
     "Split",
     "Sub",
     "ToJsonString",
     "Transform",
+    "ValueOf",
+    "ValueOfAll",
 )
 
 

@@ -9,7 +9,10 @@ for a target type it does not deliver. The replacement, for a rule that is enabl
   event as EventBridge shapes it, the rendered input, the request with the connection's auth, the
   role, retry policy and dead-letter queue) and hands it to the stack's delivery, which answers at
   once: PutEvents never waits for an endpoint;
-* lets moto deliver the targets it does (SQS, CloudWatch Logs, event buses, archives);
+* sends a standard SQS queue target the event as EventBridge shapes it (moto's body lacks
+  ``account`` and its input transformer is a text substitution), when the queue's policy lets
+  ``events.amazonaws.com`` send to it, as AWS requires; otherwise logs it, once per rule and queue;
+* lets moto deliver the other targets it does (FIFO queues, CloudWatch Logs, event buses, archives);
 * skips, and logs once per target, the types moto does not deliver (Lambda, Step Functions...).
 
 moto also sends to a disabled rule's targets; AWS does not, and neither does this hook.
@@ -25,7 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .events.eventbridge import ApiDestinationCall, build_request, envelope, iso_time
-from .servicerules.eventbridge import DEFAULT_RATE_LIMIT, RetryPolicy, is_api_destination_arn, render_target_input
+from .servicerules.eventbridge import (
+    DEFAULT_RATE_LIMIT,
+    RetryPolicy,
+    is_api_destination_arn,
+    queue_policy_admits,
+    render_target_input,
+)
 
 __all__ = ["SUPPORTED_MOTO_VERSION", "install", "installed", "uninstall"]
 
@@ -38,13 +47,54 @@ Dispatch = Callable[[ApiDestinationCall], None]
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 _warned: set[str] = set()
-#: Target services moto's own ``send_to_targets`` delivers (an archive target is ``arn:...:events:r:::``).
+#: Target services moto's own ``send_to_targets`` delivers (an archive target is ``arn:...:events:r:::``);
+#: standard SQS queues are sent here instead.
 _MOTO_DELIVERS = ("sqs", "logs", "events")
 
 
 def _moto_delivers(arn: str) -> bool:
     parts = arn.split(":")
     return len(parts) >= 6 and parts[2] in _MOTO_DELIVERS and not is_api_destination_arn(arn)
+
+
+def _standard_queue(arn: str, target: dict[str, Any]) -> bool:
+    parts = arn.split(":")
+    return len(parts) == 6 and parts[2] == "sqs" and not parts[5].endswith(".fifo") and not target.get("SqsParameters")
+
+
+def _warn_once(key: str, message: str, *args: Any) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
+
+
+def _send_to_queue(rule: Any, target: dict[str, Any], message: dict[str, Any]) -> None:
+    """A standard SQS target, as EventBridge sends it: the AWS-shaped event, if the queue admits it."""
+    from moto.sqs.models import sqs_backends
+
+    arn = str(target["Arn"])
+    _, _, _, region, account, name = arn.split(":")
+    backend = sqs_backends[account][region]
+    queue = backend.queues.get(name)
+    if queue is None:
+        _warn_once(arn, "EventBridge target %s of rule %s does not exist: not delivered", arn, rule.name)
+        return
+    policy = json.loads(queue.policy) if queue.policy else None
+    admitted, note = queue_policy_admits(policy, queue_arn=arn, source_arn=rule.arn, source_account=rule.account_id)
+    if not admitted:
+        _warn_once(
+            f"{rule.arn} {arn}",
+            "EventBridge may not send rule %s's events to %s: the queue policy does not allow "
+            "events.amazonaws.com sqs:SendMessage for it%s; not delivered (as on AWS)",
+            rule.name,
+            arn,
+            f" ({note})" if note else "",
+        )
+        return
+    event = envelope(message)
+    ingestion = iso_time(message.get("ingestion-time"), milliseconds=True)
+    body = render_target_input(target, event, rule_arn=rule.arn, ingestion_time=ingestion)
+    backend.send_message(queue_name=name, message_body=body)
 
 
 def _capture(rule: Any, target: dict[str, Any], message: dict[str, Any]) -> ApiDestinationCall:
@@ -108,11 +158,12 @@ def _send_to_targets(original: Callable[..., None]) -> Callable[..., None]:
             if is_api_destination_arn(arn):
                 if dispatch is not None:
                     dispatch(_capture(self, target, message))
+            elif _standard_queue(arn, target):
+                _send_to_queue(self, target, message)
             elif _moto_delivers(arn):
                 moto_targets.append(target)
-            elif arn not in _warned:
-                _warned.add(arn)
-                log.warning("EventBridge target %s of rule %s is not delivered locally", arn, self.name)
+            else:
+                _warn_once(arn, "EventBridge target %s of rule %s is not delivered locally", arn, self.name)
         if moto_targets:
             view = copy.copy(self)
             view.targets = moto_targets

@@ -305,6 +305,26 @@ class Resolver:
             raise TemplateError(f"Fn::Or needs 2 to 10 conditions, got {arg!r}")
         return any(self.condition_value(item) for item in arg)
 
+    # Rule functions (valid in a template's ``Rules`` only).
+    def _fn_contains(self, arg: Any) -> bool:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError(f"Fn::Contains needs [[values], value], got {arg!r}")
+        values, value = self._resolve(arg[0]), self._resolve(arg[1])
+        return _comparable(value) in [_comparable(v) for v in (values if isinstance(values, list) else [values])]
+
+    def _fn_eachmemberequals(self, arg: Any) -> bool:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError(f"Fn::EachMemberEquals needs [[values], value], got {arg!r}")
+        values, value = self._resolve(arg[0]), self._resolve(arg[1])
+        return all(_comparable(v) == _comparable(value) for v in (values if isinstance(values, list) else [values]))
+
+    def _fn_eachmemberin(self, arg: Any) -> bool:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError(f"Fn::EachMemberIn needs [[values], [allowed]], got {arg!r}")
+        values, allowed = self._resolve(arg[0]), self._resolve(arg[1])
+        permitted = [_comparable(v) for v in (allowed if isinstance(allowed, list) else [allowed])]
+        return all(_comparable(v) in permitted for v in (values if isinstance(values, list) else [values]))
+
     def _fn_findinmap(self, arg: Any) -> Any:
         if not isinstance(arg, list) or len(arg) not in (3, 4):
             raise TemplateError(f"Fn::FindInMap needs [map, top key, second key], got {arg!r}")

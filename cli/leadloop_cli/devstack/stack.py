@@ -108,6 +108,8 @@ class LocalStack:
     with the same interface). ``pool_size`` is the warm workers of each function without reserved
     concurrency; a function that reserves some gets that many (:mod:`leadloop_cli.workerpool`).
     ``enforce_iam=False`` leaves moto accepting any request (functions still get their roles' sessions).
+    ``secrets`` (name -> value) exist before the template is provisioned, as the secrets an operator
+    creates before deploying (a ``{{resolve:secretsmanager:NAME...}}`` reference needs them).
     ``eventbridge_time_scale`` (default ``$LEADLOOP_EVENTBRIDGE_TIME_SCALE``, else 0.01) shrinks
     EventBridge's retry clock for API destinations: backoff, ``Retry-After`` and
     ``MaximumEventAgeInSeconds`` take that many local seconds per AWS second; retry counts are AWS's.
@@ -130,6 +132,7 @@ class LocalStack:
         host: str = "127.0.0.1",
         enforce_iam: bool = True,
         eventbridge_time_scale: float | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.template_path = Path(template_path) if template_path else find_template()
         self.parameter_overrides = dict(parameter_overrides or {})
@@ -145,6 +148,7 @@ class LocalStack:
         self.host = host
         self.enforce_iam = enforce_iam
         self.eventbridge_time_scale = _time_scale(eventbridge_time_scale)
+        self.secrets = dict(secrets or {})
         self.eventbridge: ApiDestinationDelivery | None = None
         self._role_cache: dict[str, RoleDocuments | None] = {}
         self.admin: Credentials | None = None
@@ -218,6 +222,8 @@ class LocalStack:
             overrides.setdefault(GRAPH_URL_PARAMETER, self.graph_url)
             log.info("Graph simulator listening on %s", self.graph_url)
         template = self._load_template(overrides)
+        for name, value in self.secrets.items():  # made by the operator before the stack, on AWS
+            self.client("secretsmanager").create_secret(Name=name, SecretString=value)
 
         self.provisioned = Provisioner(template, self.client).provision_all()
         self.notes.extend(self.provisioned.notes)

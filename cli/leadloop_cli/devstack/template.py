@@ -2,7 +2,8 @@
 
 ``infra/template.yaml`` is the single source of truth (DESIGN rule 8), so this module reads it the way
 CloudFormation + the SAM transform would, without the transform itself (which needs a separate venv):
-parameter values are validated, conditions evaluated, ``Globals`` merged into each serverless
+parameter values are validated (and the template's ``Rules`` assertions checked, as CloudFormation does
+before it creates anything), conditions evaluated, ``Globals`` merged into each serverless
 resource, and resources ordered by their references so each can be created once what it names exists.
 """
 
@@ -25,7 +26,7 @@ from .intrinsics import (
     referenced_names,
 )
 
-__all__ = ["ResourceDef", "Template", "load_template", "merge_globals", "resolve_parameters"]
+__all__ = ["ResourceDef", "Template", "check_rules", "load_template", "merge_globals", "resolve_parameters"]
 
 # Globals section -> resource types it applies to (SAM's rules).
 _GLOBAL_TARGETS = {
@@ -183,6 +184,33 @@ def merge_globals(global_props: Any, local_props: Any) -> Any:
     return copy.deepcopy(local_props)
 
 
+# ---------------------------------------------------------------------- rules
+def check_rules(rules: Mapping[str, Any], resolver: Resolver) -> None:
+    """Refuse parameter values a template ``Rules`` assertion rejects, with its ``AssertDescription``.
+
+    A rule applies when its ``RuleCondition`` holds (or it has none). Rule functions the resolver
+    does not know (``Fn::ValueOf``...) leave that rule unchecked rather than refuse the stack.
+    """
+    for name, rule in rules.items():
+        if not isinstance(rule, Mapping):
+            continue
+        try:
+            if "RuleCondition" in rule and not resolver.condition_value(rule["RuleCondition"]):
+                continue
+            failed = [
+                assertion
+                for assertion in rule.get("Assertions") or []
+                if not resolver.condition_value(assertion.get("Assert"))
+            ]
+        except TemplateError as exc:
+            if "unsupported intrinsic" in str(exc):
+                continue
+            raise TemplateError(f"rule {name}: {exc}") from exc
+        if failed:
+            why = "; ".join(str(a.get("AssertDescription") or "an assertion failed") for a in failed)
+            raise TemplateError(f"template rule {name}: {why}")
+
+
 # ---------------------------------------------------------------------- loading
 def _dependencies(logical_id: str, resource: Mapping[str, Any], properties: Mapping[str, Any]) -> set[str]:
     late = LATE_PROPERTIES.get(str(resource.get("Type")), ())
@@ -228,6 +256,7 @@ def load_template(
 
     for name in condition_defs:
         condition(name)
+    check_rules(body.get("Rules") or {}, Resolver(context=context, parameters=parameters, condition=condition))
 
     globals_section: dict[str, Any] = body.get("Globals") or {}
     resources: dict[str, ResourceDef] = {}

@@ -9,6 +9,7 @@ at one of its paths: ``/ok`` answers 200, ``/flaky`` 500 twice per event then 20
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from tests.integration.devstack.devstack_support import StubGraphSimulator, wait
 
 TEMPLATE = Path(__file__).with_name("eventbridge") / "template.yaml"
 API_KEY_HEADER = "x-leadloop-key"
-API_KEY = "local-api-key-1234"  # DeliverySecret's apiKey, resolved into the connection at creation
+API_KEY = "local-api-key-1234"  # the secret made before the stack, resolved into the connection at creation
 TEST_SOURCE = "leadloop.test"
 
 
@@ -111,6 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Itera
         seed=False,
         graph_factory=StubGraphSimulator,
         eventbridge_time_scale=0.001,
+        secrets={"leadloop-test-delivery-token": API_KEY},
     ) as running:
         yield running
 
@@ -259,13 +261,13 @@ def test_a_role_that_may_not_invoke_the_destination_never_reaches_it(stack: Loca
     assert found["RETRY_ATTEMPTS"] == "0"
 
 
-def test_an_input_transformer_shapes_the_body(stack: LocalStack, receiver: Receiver) -> None:
+def test_an_input_transformer_shapes_the_body_sent_with_basic_auth(stack: LocalStack, receiver: Receiver) -> None:
     put(stack, "Transform", {"leadgen_id": "777", "form": {"id": "f1"}})
     settled(stack)
-    bodies = [r.json() for r in receiver.of("/transform")]
     rule_name = stack.resources["TransformRule"].partition("|")[2]
     expected = {"lead": "777", "form": {"id": "f1"}, "text": "lead 777 is Transform", "rule": rule_name}
-    assert expected in bodies
+    [request] = [r for r in receiver.of("/transform") if r.json() == expected]
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(b"leadloop:b4sic-pw").decode()
 
 
 def test_the_destination_rate_limit_holds_in_every_second(stack: LocalStack, receiver: Receiver) -> None:
@@ -289,7 +291,9 @@ def test_the_destination_rate_limit_holds_in_every_second(stack: LocalStack, rec
     assert all(later - earlier >= 1.0 for earlier, later in zip(starts, starts[2:], strict=False))
 
 
-def test_moto_delivers_sqs_targets_and_a_disabled_rule_delivers_nothing(stack: LocalStack) -> None:
+def test_sqs_targets_get_the_event_if_their_policy_admits_eventbridge_and_disabled_rules_nothing(
+    stack: LocalStack,
+) -> None:
     event_id = put(stack, "Lead Forgotten", {"leadgen_id": "888"}, source="leadloop")
     sqs = stack.client("sqs")
 
@@ -297,9 +301,13 @@ def test_moto_delivers_sqs_targets_and_a_disabled_rule_delivers_nothing(stack: L
         messages = sqs.receive_message(QueueUrl=stack.resources["ObserverQueue"], MaxNumberOfMessages=10)
         return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
-    events = wait_for(lambda: [e for e in observed() if e["id"] == event_id])
-    assert events[0]["detail"] == {"leadgen_id": "888"} and events[0]["detail-type"] == "Lead Forgotten"
+    [event] = wait_for(lambda: [e for e in observed() if e["id"] == event_id])
+    assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
+    assert event["detail"] == {"leadgen_id": "888"} and event["account"] == "123456789012"
+    # Delivered inside PutEvents, like the observer's: had they been sent, they would be there now.
     assert sqs.receive_message(QueueUrl=stack.resources["DisabledQueue"]).get("Messages", []) == []
+    assert sqs.receive_message(QueueUrl=stack.resources["ClosedQueue"]).get("Messages", []) == []
+    assert "does not allow events.amazonaws.com sqs:SendMessage" in stack.log_file.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------- PutEvents and IAM

@@ -470,3 +470,40 @@ def test_dynamic_references_name_a_secret_by_name_or_arn_and_optionally_a_key() 
         parse_reference("secretsmanager:crm-token:SecretBinary")
     with pytest.raises(TemplateError):
         parse_reference("s3:bucket")
+
+
+# ---------------------------------------------------------------------- template rules
+RULES_TEMPLATE = """
+Parameters:
+  DeliveryUrl: {Type: String, Default: ""}
+  SecretName: {Type: String, Default: ""}
+Rules:
+  UrlNeedsSecret:
+    RuleCondition: !Not [!Equals [!Ref DeliveryUrl, ""]]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref SecretName, ""]]
+        AssertDescription: DeliveryUrl needs SecretName.
+  KnownSecret:
+    Assertions:
+      - Assert: !Contains [["", "crm-token", "other"], !Ref SecretName]
+  Unknowable:
+    Assertions:
+      - Assert: !EachMemberEquals [!ValueOfAll ["AWS::EC2::Subnet::Id", VpcId], vpc-1]
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+"""
+
+
+def test_template_rules_refuse_what_cloudformation_would(tmp_path: Any) -> None:
+    from leadloop_cli.devstack.template import load_template
+
+    path = tmp_path / "template.yaml"
+    path.write_text(RULES_TEMPLATE)
+    load_template(path, stack_name="s")
+    load_template(
+        path, stack_name="s", parameter_overrides={"DeliveryUrl": "https://x.example", "SecretName": "crm-token"}
+    )
+    with pytest.raises(TemplateError, match="template rule UrlNeedsSecret: DeliveryUrl needs SecretName"):
+        load_template(path, stack_name="s", parameter_overrides={"DeliveryUrl": "https://x.example"})
+    with pytest.raises(TemplateError, match="template rule KnownSecret: an assertion failed"):
+        load_template(path, stack_name="s", parameter_overrides={"SecretName": "nope"})
