@@ -1,7 +1,14 @@
-"""The routing document: which forms are captured and which audiences each form feeds.
+"""The routing document: which forms are captured, which audiences each form feeds, and which
+audiences are replaced every night.
 
 Stored as JSON in the SSM parameter ``RoutingParameter`` and read through Powertools
 ``parameters`` (cached), so operators change routing without a deploy.
+
+``audiences`` is keyed by audience id: ``{"238...": {"account_id": "act_42", "replace": {"source":
+{...}, "max_concurrency"?: 4}}}``. ``source`` is exactly the AudienceReplace state machine's
+(:mod:`leadloop.replace.request`), except that an ``s3_csv`` key may hold date tokens
+(:mod:`leadloop.replace.dated`). The nightly fan-out (``AllReplacesStateMachine``) replaces every
+audience with a ``replace`` block.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadloop.config_source import load_json_document
+from leadloop.replace.dated import unknown_tokens
+from leadloop.replace.request import MAX_CONCURRENCY, CsvSource, LeadsSource
 
 _Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 
@@ -55,11 +64,50 @@ class FormRoute(BaseModel):
         return keys
 
 
+_Account = Annotated[str, Field(pattern=r"^(act_)?[0-9]{1,30}$")]
+
+
+class AudienceReplace(BaseModel):
+    """An audience's nightly replace: its source, as the AudienceReplace state machine takes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Annotated[LeadsSource | CsvSource, Field(discriminator="type")]
+    #: Replace batches in flight after batch 1 (default: the stack's ``ReplaceConcurrency``).
+    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
+
+    @field_validator("source")
+    @classmethod
+    def _dated_key(cls, source: LeadsSource | CsvSource) -> LeadsSource | CsvSource:
+        if isinstance(source, CsvSource) and (bad := unknown_tokens(source.key)):
+            raise ValueError(f"key has {', '.join(bad)}; date tokens are {{yyyy}}, {{yy}}, {{mm}} and {{dd}}")
+        return source
+
+
+class AudienceRoute(BaseModel):
+    """What the stack knows about one audience besides the forms that feed it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    #: The ad account owning the audience (``act_`` optional): Meta's audience limits are per account,
+    #: so the nightly fan-out replaces one account's audiences a bounded number at a time.
+    account_id: _Account
+    #: Replace the audience every night (and with ``leadloop replace --all``); absent: never.
+    replace: AudienceReplace | None = None
+
+    @field_validator("account_id")
+    @classmethod
+    def _bare_account(cls, value: str) -> str:
+        return value.removeprefix("act_")
+
+
 class Routing(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
     forms: list[FormRoute] = Field(default_factory=list)
+    #: Audience id -> its account and nightly replace.
+    audiences: dict[_Id, AudienceRoute] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_forms(self) -> Routing:
@@ -67,6 +115,39 @@ class Routing(BaseModel):
         if len(ids) != len(set(ids)):
             raise ValueError("a form_id appears twice")
         return self
+
+    @model_validator(mode="after")
+    def _audiences_agree_with_forms(self) -> Routing:
+        """A replace from leads names routed forms, and an audience has one ad account everywhere."""
+        problems = []
+        for audience_id, route in self.audiences.items():
+            source = route.replace.source if route.replace else None
+            if isinstance(source, LeadsSource) and source.form_ids:
+                missing = [f for f in source.form_ids if self.form(f) is None]
+                if missing:
+                    problems.append(
+                        f"audiences[{audience_id}]: replace.source.form_ids names forms not in forms: "
+                        + ", ".join(missing)
+                    )
+            others = sorted(
+                {
+                    f.account_id
+                    for f in self.forms
+                    if audience_id in f.audience_ids and f.account_id and f.account_id != route.account_id
+                }
+            )
+            if others:
+                problems.append(
+                    f"audiences[{audience_id}]: account_id {route.account_id} but forms feeding it say "
+                    + ", ".join(others)
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def replaced_audiences(self) -> dict[str, AudienceRoute]:
+        """The audiences the nightly fan-out replaces, in the document's order."""
+        return {a: r for a, r in self.audiences.items() if r.replace is not None}
 
     def form(self, form_id: str) -> FormRoute | None:
         return next((f for f in self.forms if f.form_id == form_id), None)

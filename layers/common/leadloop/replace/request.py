@@ -3,6 +3,10 @@
 ``{"audience_id": "238...", "source": {"type": "leads", "form_ids"?: [...], "since_days"?: 30}
 | {"type": "s3_csv", "bucket", "key", "mapping": {"Email": "EMAIL", ...}, "default_country"?},
 "max_concurrency"?: 1..16, "dry_run"?: false}``
+
+A run started by the fan-out (``AllReplacesStateMachine``) also carries
+``AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID``, the key Step Functions documents for linking a child
+execution to its parent in the console; it is not part of the replace and is dropped here.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from leadloop.audience import SCHEMA_KEYS
 from leadloop.replace.errors import InvalidReplaceInput
 
 _Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
 MAX_CONCURRENCY = 16
+#: Step Functions' convention for a nested execution's input: the parent's execution ARN.
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 
 
 class LeadsSource(BaseModel):
@@ -41,6 +46,8 @@ class CsvSource(BaseModel):
     @field_validator("mapping")
     @classmethod
     def _known_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        from leadloop.audience import SCHEMA_KEYS  # here: the routing imports this module; few need the keys
+
         keys = [k.strip().upper() for k in mapping.values()]
         unknown = sorted({k for k in keys if k not in SCHEMA_KEYS})
         if unknown:
@@ -61,6 +68,8 @@ class ReplaceRequest(BaseModel):
 
 def parse_request(document: object) -> ReplaceRequest:
     """Validate the execution input; the error names fields and problems, never values."""
+    if isinstance(document, dict) and STARTED_BY in document:
+        document = {k: v for k, v in document.items() if k != STARTED_BY}
     try:
         return ReplaceRequest.model_validate(document)
     except ValidationError as exc:
