@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _Name = Annotated[str, Field(min_length=1)]
 
@@ -95,6 +95,19 @@ class AudienceReplaceSettings(CommonSettings):
     replace_busy_max_seconds: int = Field(default=6 * 3600, alias="REPLACE_BUSY_MAX_SECONDS", ge=1)
     replace_processing_max_seconds: int = Field(default=24 * 3600, alias="REPLACE_PROCESSING_MAX_SECONDS", ge=60)
     replace_partitions: int = Field(default=64, alias="REPLACE_PARTITIONS", ge=1, le=1024)
+    #: The nightly fan-out (AllReplacesStateMachine): audiences of one ad account replaced at once
+    #: (Meta's audience limits are per account), and the schedule's timezone, in which dated CSV keys
+    #: resolve to the run's day.
+    replace_account_concurrency: int = Field(default=1, alias="REPLACE_ACCOUNT_CONCURRENCY", ge=1, le=10)
+    replace_timezone: str = Field(default="UTC", alias="REPLACE_TIMEZONE", min_length=1)
+
+    @field_validator("replace_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from leadloop.replace.dated import timezone
+
+        timezone(name)
+        return name
 
 
 class HealthCheckSettings(CommonSettings):

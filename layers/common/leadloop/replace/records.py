@@ -6,6 +6,8 @@
   attempted, and how far the middle batches got (the ``send`` watermark).
 * ``audience#{id}`` / ``replace#{started}#{run_id}`` and ``replace#latest``: the outcome, counts
   and timings only.
+* ``audience#{id}`` / ``replace#scheduled``: the audience's part in the last fan-out
+  (AllReplacesStateMachine, nightly or ``leadloop replace --all``): outcome, rows, seconds, error.
 """
 
 from __future__ import annotations
@@ -130,6 +132,17 @@ class ReplaceRecords:
 
     def latest_outcome(self, audience_id: str) -> dict[str, Any] | None:
         return self._get(f"audience#{audience_id}", "replace#latest")
+
+    def write_scheduled(self, audience_id: str, record: Mapping[str, Any], *, now: int) -> None:
+        """The audience's outcome in the last fan-out (replaced by the next one)."""
+        fields = {"pk": f"audience#{audience_id}", "sk": "replace#scheduled", "expires_at": now + OUTCOME_TTL_SECONDS}
+        try:
+            self._ddb.put_item(TableName=self._table, Item=_item(fields | dict(record)))
+        except (ClientError, BotoCoreError) as exc:
+            raise StagingError(f"recording the scheduled replace outcome failed: {type(exc).__name__}") from None
+
+    def scheduled_outcome(self, audience_id: str) -> dict[str, Any] | None:
+        return self._get(f"audience#{audience_id}", "replace#scheduled")
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from leadloop.replace import history, outcome, prepare, session
+from leadloop.replace import fanout, history, outcome, prepare, session
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput
 
@@ -31,13 +31,21 @@ TASKS: Mapping[str, Task] = {
     "finish": outcome.finish,
     "fail": outcome.fail,
 }
+#: The tasks of AllReplacesStateMachine, the nightly fan-out (:mod:`leadloop.replace.fanout`).
+FANOUT_TASKS: Mapping[str, Task] = {
+    "plan": fanout.plan,
+    "summarize": fanout.summarize,
+}
 
 
 def run_task(event: Any, deps: ReplaceDeps, time_left: Callable[[], float]) -> dict[str, Any]:
-    if not isinstance(event, dict) or event.get("task") not in TASKS or not isinstance(event.get("state"), dict):
-        raise InvalidReplaceInput(f"a replace task needs {{'task': one of {sorted(TASKS)}, 'state': {{...}}}}")
-    steps = history.count_step(event["task"], event["state"])
-    state = TASKS[event["task"]](event["state"], deps, time_left)
+    name = str(event.get("task")) if isinstance(event, dict) else ""
+    task = TASKS.get(name) or FANOUT_TASKS.get(name)
+    if task is None or not isinstance(event.get("state"), dict):
+        known = sorted([*TASKS, *FANOUT_TASKS])
+        raise InvalidReplaceInput(f"a replace task needs {{'task': one of {known}, 'state': {{...}}}}")
+    steps = history.count_step(name, event["state"])
+    state = task(event["state"], deps, time_left)
     if isinstance(state.get("run"), dict):
         state["run"]["steps"] = steps
     return state
