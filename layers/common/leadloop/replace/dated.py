@@ -18,7 +18,7 @@ Any other ``{...}`` in a key is refused when the routing is validated, so a typo
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["TOKENS", "has_tokens", "local_date", "resolve_key", "timezone", "unknown_tokens"]
@@ -50,14 +50,20 @@ def resolve_key(key: str, day: date) -> str:
     return _BRACES.sub(lambda m: values.get(m.group(1), m.group(0)), key)
 
 
-def timezone(name: str) -> ZoneInfo:
-    """The IANA zone ``name`` (``UTC``, ``Europe/Paris``); ValueError when unknown."""
+def timezone(name: str) -> tzinfo:
+    """The IANA zone ``name`` (``UTC``, ``Europe/Paris``); ValueError when unknown.
+
+    Zones come from the system's database or the ``tzdata`` package the layer ships; ``UTC``, the
+    default, needs neither.
+    """
+    if name == "UTC":
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown timezone {name!r} (use an IANA name such as UTC or Europe/Paris)") from None
 
 
-def local_date(moment: datetime, zone: ZoneInfo) -> date:
+def local_date(moment: datetime, zone: tzinfo) -> date:
     """The calendar day ``moment`` (timezone-aware) falls on in ``zone``."""
     return moment.astimezone(zone).date()
