@@ -18,6 +18,7 @@ from .resources import Provisioned
 from .servicerules.eventbridge import (
     DEFAULT_RATE_LIMIT,
     api_destination_errors,
+    arn_for_policy,
     connection_errors,
     event_pattern_error,
     is_api_destination_arn,
@@ -42,13 +43,6 @@ def _json_text(value: Any) -> str:
 def _refuse(res: ResourceDef, errors: list[str]) -> None:
     if errors:
         raise TemplateError(f"{res.logical_id} ({res.type}): {'; '.join(errors)}")
-
-
-def _without_id(arn: str) -> str:
-    """An ARN of ``kind/name/uuid`` as IAM policies name it: ``kind/name``."""
-    head, _, resource = arn.rpartition(":")
-    parts = resource.split("/")
-    return f"{head}:{parts[0]}/{parts[1]}" if len(parts) >= 3 else arn
 
 
 def _event_bus(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None:
@@ -94,7 +88,7 @@ def _connection(p: Provisioner, res: ResourceDef, props: dict[str, Any]) -> None
     events = p.clients("events")
     arn = events.create_connection(**kwargs)["ConnectionArn"]
     secret_arn = events.describe_connection(Name=name)["SecretArn"]
-    attributes = {"Arn": arn, "SecretArn": secret_arn, "ArnForPolicy": _without_id(arn)}
+    attributes = {"Arn": arn, "SecretArn": secret_arn, "ArnForPolicy": arn_for_policy(arn)}
     p.result.add(Provisioned(res.logical_id, res.type, name, attributes))
 
 
@@ -116,7 +110,7 @@ def _api_destination(p: Provisioner, res: ResourceDef, props: dict[str, Any]) ->
     if props.get("Description"):
         kwargs["Description"] = str(props["Description"])
     arn = events.create_api_destination(**kwargs)["ApiDestinationArn"]
-    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn, "ArnForPolicy": _without_id(arn)}))
+    p.result.add(Provisioned(res.logical_id, res.type, name, {"Arn": arn, "ArnForPolicy": arn_for_policy(arn)}))
 
 
 def _target(target: dict[str, Any]) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def test_without_a_url_there_is_no_delivery(delivered: ProvisionResult) -> None:
 
 def test_what_aws_would_refuse_is_refused(delivered: ProvisionResult) -> None:
     # The template's AllowedPattern refuses it first; the API destination's own rule would too.
-    with pytest.raises(TemplateError, match="AllowedPattern|must be an HTTPS URL"):
+    with pytest.raises(TemplateError, match=r"AllowedPattern|must be an HTTPS URL"):
         _provision(DELIVERY | {"LeadDeliveryUrl": "http://crm.example.com/leads"}, stack="plainhttp")
     with pytest.raises(TemplateError, match="cannot be resolved: ResourceNotFoundException"):
         _provision(DELIVERY | {"LeadDeliveryAuthSecretName": "never-made"}, stack="nosecret")

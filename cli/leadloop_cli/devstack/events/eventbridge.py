@@ -50,6 +50,7 @@ from ..servicerules.eventbridge import (
     EXHAUSTED_AGE,
     RateLimiter,
     RetryPolicy,
+    arn_for_policy,
     backoff_delay,
     dead_letter_attributes,
     identity_allows,
@@ -251,12 +252,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _arn_without_id(arn: str) -> str:
-    head, _, resource = arn.rpartition(":")
-    parts = resource.split("/")
-    return f"{head}:{parts[0]}/{parts[1]}" if len(parts) >= 3 else arn
-
-
 # ---------------------------------------------------------------------- the delivery threads
 class ApiDestinationDelivery:
     """Background delivery of API-destination targets: a schedule of due attempts and a few workers.
@@ -324,7 +319,7 @@ class ApiDestinationDelivery:
                 return
             job = _Job(call, self._clock())
             heapq.heappush(self._heap, (job.submitted, next(self._sequence), job))
-            self._cond.notify()
+            self._cond.notify_all()  # not notify(): it could wake a wait_idle caller instead of a worker
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is scheduled or under way (True), or ``timeout`` passes (False)."""
@@ -361,7 +356,7 @@ class ApiDestinationDelivery:
         with self._cond:
             if not self._stopping:
                 heapq.heappush(self._heap, (self._clock() + delay, next(self._sequence), job))
-                self._cond.notify()
+                self._cond.notify_all()
 
     def _run(self) -> None:
         while True:
@@ -425,7 +420,7 @@ class ApiDestinationDelivery:
         documents = self._roles(role_arn) if role_arn else None
         if documents is None or not trusts_service(documents.trust):
             return "FAILED_TO_ASSUME_ROLE", f"EventBridge cannot assume role {role_arn or '(none)'}."
-        resources = [call.target_arn, _arn_without_id(call.target_arn)]
+        resources = [call.target_arn, arn_for_policy(call.target_arn)]
         if not identity_allows(documents.policies, "events:InvokeApiDestination", resources):
             return (
                 "NO_PERMISSIONS",

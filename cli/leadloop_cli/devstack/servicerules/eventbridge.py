@@ -48,6 +48,7 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
     "api_destination_errors",
+    "arn_for_policy",
     "backoff_delay",
     "connection_errors",
     "dead_letter_attributes",
@@ -169,6 +170,13 @@ def event_pattern_error(pattern: Any) -> str | None:
 def _is_sqs_arn(arn: str) -> bool:
     parts = arn.split(":")
     return len(parts) == 6 and parts[0] == "arn" and parts[2] == "sqs" and bool(parts[5])
+
+
+def arn_for_policy(arn: str) -> str:
+    """A connection's or API destination's ARN as IAM policies name it: without the generated id."""
+    head, _, resource = arn.rpartition(":")
+    parts = resource.split("/")
+    return f"{head}:{parts[0]}/{parts[1]}" if len(parts) >= 3 else arn
 
 
 def is_api_destination_arn(arn: str) -> bool:
