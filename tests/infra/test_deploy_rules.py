@@ -229,3 +229,55 @@ def test_the_lead_hasher_may_record_failed_records_for_replay():
     """Without it every failed record becomes a whole-batch error and the DLQ range has nothing to rebuild."""
     statements = _inline_statements(deployed(), "LeadHasherFunctionRole")
     assert _grants(statements, ["dynamodb:PutItem"], {"Fn::GetAtt": ["StateTable", "Arn"]})
+
+
+# ---------------------------------------------------------------- leads out (EventBridge)
+#: "No more than two processes at most should be reading from the same streams shard at the same
+#: time. Having more than two readers per shard can result in throttling." (DynamoDB Streams).
+MAX_STREAM_READERS_PER_SHARD = 2
+
+
+def test_the_leads_stream_has_at_most_two_readers():
+    stack = deployed(LeadDeliveryUrl="https://crm.example.com/hook", LeadDeliveryAuthSecretName="crm-token")
+    readers = [
+        lid
+        for lid, mapping in stack.of_type("AWS::Lambda::EventSourceMapping").items()
+        if mapping["Properties"].get("EventSourceArn") == {"Fn::GetAtt": ["LeadsTable", "StreamArn"]}
+    ]
+    assert 1 <= len(readers) <= MAX_STREAM_READERS_PER_SHARD, readers
+
+
+def test_lead_delivery_exists_only_with_a_url_and_then_completely():
+    parts = ("AWS::Events::Connection", "AWS::Events::ApiDestination", "AWS::Events::Rule", "AWS::SQS::QueuePolicy")
+    off = deployed()
+    assert not any(off.of_type(kind) for kind in parts)
+    on = deployed(LeadDeliveryUrl="https://crm.example.com/hook", LeadDeliveryAuthSecretName="crm-token")
+    assert all(len(on.of_type(kind)) == 1 for kind in parts)
+
+
+def test_eventbridge_may_send_undeliverable_leads_to_the_dlq():
+    """Without a queue policy admitting events.amazonaws.com for the rule, EventBridge drops them."""
+    stack = deployed(LeadDeliveryUrl="https://crm.example.com/hook", LeadDeliveryAuthSecretName="crm-token")
+    [rule] = stack.of_type("AWS::Events::Rule").values()
+    [target] = rule["Properties"]["Targets"]
+    dlq = target["DeadLetterConfig"]["Arn"]
+    [policy] = stack.of_type("AWS::SQS::QueuePolicy").values()
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == dlq and policy["Properties"]["Queues"] == [{"Ref": dlq["Fn::GetAtt"][0]}]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": ["LeadDeliveryRule", "Arn"]}
+    assert 0 <= int(target["RetryPolicy"]["MaximumRetryAttempts"]) <= 185
+    assert 60 <= int(target["RetryPolicy"]["MaximumEventAgeInSeconds"]) <= 86400
+
+
+def test_the_delivery_secret_is_resolved_by_cloudformation_never_written_in_the_template():
+    stack = deployed(LeadDeliveryUrl="https://crm.example.com/hook", LeadDeliveryAuthSecretName="crm-token")
+    [connection] = stack.of_type("AWS::Events::Connection").values()
+    value = connection["Properties"]["AuthParameters"]["ApiKeyAuthParameters"]["ApiKeyValue"]
+    assert json.dumps(value).count("{{resolve:secretsmanager:") == 1
+
+
+def test_the_lead_events_function_may_publish_only_to_its_bus():
+    statements = _inline_statements(deployed(), "LeadEventsFunctionRole")
+    put = [s for s in statements if "events:PutEvents" in json.dumps(s.get("Action"))]
+    assert put and all("LeadEventsBus" in json.dumps(s["Resource"]) for s in put)

@@ -99,6 +99,11 @@ def test_every_queue_has_a_dlq_or_is_one(template: CfnTemplate):
             on_failure = (event.get("Properties", {}).get("DestinationConfig") or {}).get("OnFailure") or {}
             if on_failure.get("Type") == "SQS":
                 dlqs.add(template.target(on_failure.get("Destination")))
+    # An EventBridge rule target's dead-letter queue too.
+    for rule_id in template.of_type("AWS::Events::Rule"):
+        for target in template.props(rule_id).get("Targets") or []:
+            if (target.get("DeadLetterConfig") or {}).get("Arn"):
+                dlqs.add(template.target(target["DeadLetterConfig"]["Arn"]))
     orphans = [q for q in queues if q not in dlqs and not template.props(q).get("RedrivePolicy")]
     assert not orphans, f"queues with neither a DLQ nor a source queue: {orphans}"
 

@@ -107,6 +107,7 @@ class Env:
 def reset_caches() -> None:
     from leadloop.backfill import wiring as backfill_wiring
     from leadloop.capture import wiring as capture_wiring
+    from leadloop.events import wiring as events_wiring
     from leadloop.hasher import wiring as hasher_wiring
     from leadloop.health import wiring as health_wiring
     from leadloop.replace import wiring as replace_wiring
@@ -114,6 +115,7 @@ def reset_caches() -> None:
 
     capture_wiring.capture_deps.cache_clear()
     hasher_wiring.hasher_deps.cache_clear()
+    events_wiring.events_deps.cache_clear()
     uploader_wiring.uploader_deps.cache_clear()
     backfill_wiring.backfill_deps.cache_clear()
     replace_wiring.replace_deps.cache_clear()
