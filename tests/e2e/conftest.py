@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,9 +22,9 @@ def _leadloop() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "leadloop_cli.main"]
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
-    state_dir = tmp_path_factory.mktemp("state")
+@contextlib.contextmanager
+def running_stack(state_dir: Path, *extra: str) -> Iterator[StackClient]:
+    """``leadloop dev up --json`` with the e2e parameters (and ``extra`` arguments) until the block ends."""
     env = os.environ | {"LEADLOOP_STATE_DIR": str(state_dir)}
     process = subprocess.Popen(
         [
@@ -37,6 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
             "ReplaceChunkRows=50",
             "--log-file",
             str(state_dir / "functions.log"),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -59,6 +61,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
             process.kill()
             process.wait()
         assert not Path(str(info.get("state_file") or state_dir / "none")).exists(), "state file left behind"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackClient]:
+    with running_stack(tmp_path_factory.mktemp("state")) as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)

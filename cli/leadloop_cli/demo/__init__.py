@@ -8,7 +8,9 @@ from pathlib import Path
 
 from leadloop_cli.demo.capture import ScenarioResult, run_capture
 from leadloop_cli.demo.health import run_health
+from leadloop_cli.demo.leadsout import DELIVERY_SECRET_NAME, DELIVERY_TOKEN, delivery_parameters, run_leads_out
 from leadloop_cli.demo.members import forgotten_lead, run_members
+from leadloop_cli.demo.receiver import Receiver
 from leadloop_cli.demo.replace import run_replace
 from leadloop_cli.demo.smoke import run_smoke_scenario
 from leadloop_cli.stackclient import StackClient
@@ -29,18 +31,26 @@ def run_demo(*, keep_logs: bool = False) -> bool:
     log_dir = Path(tempfile.mkdtemp(prefix="leadloop-demo-"))
     started = time.monotonic()
     print("starting a fresh local stack (moto + the SAM template + the Graph simulator) ...", flush=True)
-    with LocalStack(
-        parameter_overrides=DEMO_PARAMETERS, write_state_file=False, log_file=log_dir / "functions.log"
-    ) as stack:
-        client = StackClient(stack.describe())
-        print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
-        captured, expected = run_capture(client)
-        members = run_members(client, expected)
-        results = [captured, members]
-        if members.passed:
-            results.append(run_replace(client, expected, {forgotten_lead(expected)}))
-        results.append(run_health(client, backfilled=1))
-        results.append(run_smoke_scenario(client))
+    receiver = Receiver()  # the user's own endpoint: every captured lead is delivered to it
+    try:
+        with LocalStack(
+            parameter_overrides=DEMO_PARAMETERS | delivery_parameters(receiver),
+            secrets={DELIVERY_SECRET_NAME: DELIVERY_TOKEN},
+            write_state_file=False,
+            log_file=log_dir / "functions.log",
+        ) as stack:
+            client = StackClient(stack.describe())
+            print(f"stack up in {time.monotonic() - started:.1f}s; webhook {client.webhook_url}", flush=True)
+            captured, expected = run_capture(client)
+            members = run_members(client, expected)
+            results = [captured, members]
+            if members.passed:
+                results.append(run_replace(client, expected, {forgotten_lead(expected)}))
+            results.append(run_leads_out(client, receiver, expected, {forgotten_lead(expected)}))
+            results.append(run_health(client, backfilled=1))
+            results.append(run_smoke_scenario(client))
+    finally:
+        receiver.close()
     for result in results:
         _print(result)
     passed = all(r.passed for r in results)
