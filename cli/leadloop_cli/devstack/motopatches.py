@@ -35,6 +35,11 @@ job. Each is checked against moto's version before it is installed.
   disabled rules as AWS does. Installed by ``LocalStack`` with its delivery. Tests:
   ``tests/integration/devstack/test_devstack_eventbridge.py``,
   ``tests/unit/devstack/test_eventbridge_rules.py``.
+* ``sfn_nested``: ``StateTaskServiceSfn._normalise_parameters`` / ``_normalise_response`` in
+  ``moto.stepfunctions.parser``. Step Functions' own integration (``states:startExecution.sync:2``,
+  the replace fan-out's child executions) names its parameters and answers as Step Functions does;
+  moto 5.2.5 dropped that translation and fails every such task ``States.Runtime``. Tests:
+  ``tests/unit/devstack/test_sfn_nested.py``, ``tests/integration/functions/test_all_replaces.py``.
 
 * ``iam.moto_checks``: the name ``IAMRequest`` in ``moto.iam.access_control`` (looked up per request).
   With IAM enforced, moto recomputes the signature of a request without body or query string over
@@ -48,14 +53,14 @@ job. Each is checked against moto's version before it is installed.
   AWS. Installed by ``LocalStack`` when it enforces IAM. Tests:
   ``tests/integration/devstack/test_devstack_iam.py``.
 
-:func:`install` installs ``ddb_atomic``, ``sqs_scaling`` and ``motorules`` when moto starts.
+:func:`install` installs ``ddb_atomic``, ``sqs_scaling``, ``motorules`` and ``sfn_nested`` when moto starts.
 ``tests/unit/devstack/test_moto_patches.py`` fails when moto's pin and :data:`SUPPORTED_MOTO_VERSION`
 part ways, or when a target is gone.
 """
 
 from __future__ import annotations
 
-from . import ddb_atomic, eventbridge_hook, lambda_hook, motorules, sqs_scaling
+from . import ddb_atomic, eventbridge_hook, lambda_hook, motorules, sfn_nested, sqs_scaling
 from .iam import moto_checks, sfn_identity
 
 __all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
@@ -63,7 +68,16 @@ __all__ = ["SUPPORTED_MOTO_VERSION", "check_version", "install"]
 SUPPORTED_MOTO_VERSION = "5.2.5"
 
 #: The modules that patch moto, each with its own ``SUPPORTED_MOTO_VERSION`` check where it has one.
-PATCH_MODULES = (lambda_hook, ddb_atomic, sqs_scaling, motorules, eventbridge_hook, moto_checks, sfn_identity)
+PATCH_MODULES = (
+    lambda_hook,
+    ddb_atomic,
+    sqs_scaling,
+    motorules,
+    eventbridge_hook,
+    sfn_nested,
+    moto_checks,
+    sfn_identity,
+)
 
 
 def check_version() -> None:
@@ -83,3 +97,4 @@ def install() -> None:
     sqs_scaling.install()
     ddb_atomic.install()
     motorules.install()
+    sfn_nested.install()

@@ -63,11 +63,13 @@ def fan(sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[FanOut
     with provisioned(sim, monkeypatch, parameters=params, moto_config=SFN_CONFIG) as env:
         fan = FanOut(env, [])
         fan.use()
-        sfn_nested.install()
+        nested_before = sfn_nested.installed()
+        sfn_nested.install()  # as the local stack does when moto starts (motopatches)
         try:
             yield fan
         finally:
-            sfn_nested.uninstall()
+            if not nested_before:
+                sfn_nested.uninstall()
             lambda_hook.uninstall()
 
 

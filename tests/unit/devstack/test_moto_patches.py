@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from leadloop_cli.devstack import ddb_atomic, eventbridge_hook, lambda_hook, motopatches, motorules, sqs_scaling
+from leadloop_cli.devstack import (
+    ddb_atomic,
+    eventbridge_hook,
+    lambda_hook,
+    motopatches,
+    motorules,
+    sfn_nested,
+    sqs_scaling,
+)
 from leadloop_cli.devstack.iam import moto_checks, sfn_identity
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,7 +31,7 @@ def test_every_patch_is_written_for_the_pinned_moto() -> None:
     [pin] = {d for d in dependencies if re.match(r"moto\b", d)}
     pinned = pin.split("==", 1)[1]
     assert moto.__version__ == pinned == motopatches.SUPPORTED_MOTO_VERSION
-    for module in (lambda_hook, ddb_atomic, sqs_scaling, eventbridge_hook, moto_checks, sfn_identity):
+    for module in (lambda_hook, ddb_atomic, sqs_scaling, eventbridge_hook, sfn_nested, moto_checks, sfn_identity):
         assert pinned == module.SUPPORTED_MOTO_VERSION, module.__name__
     assert set(motopatches.PATCH_MODULES) == {
         lambda_hook,
@@ -31,6 +39,7 @@ def test_every_patch_is_written_for_the_pinned_moto() -> None:
         sqs_scaling,
         motorules,
         eventbridge_hook,
+        sfn_nested,
         moto_checks,
         sfn_identity,
     }

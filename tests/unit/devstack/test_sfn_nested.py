@@ -87,10 +87,22 @@ def item(n: int, *, fail: bool = False) -> dict[str, Any]:
 
 @pytest.fixture
 def nested() -> Iterator[None]:
+    """The emulation on for the test, as it was afterwards (a local stack in this process installs it)."""
+    was = sfn_nested.installed()
     sfn_nested.install()
     sfn_nested.install()  # idempotent
     yield
+    if not was:
+        sfn_nested.uninstall()
+
+
+@pytest.fixture
+def plain_moto() -> Iterator[None]:
+    was = sfn_nested.installed()
     sfn_nested.uninstall()
+    yield
+    if was:
+        sfn_nested.install()
 
 
 def test_a_child_runs_under_its_name_and_its_failure_is_caught(sfn: Any, nested: None) -> None:
@@ -127,14 +139,14 @@ def test_a_bound_of_one_runs_the_children_one_after_another(sfn: Any, nested: No
     assert most == 1 and in_flight == 0
 
 
-def test_without_the_emulation_moto_cannot_start_a_child(sfn: Any) -> None:
+def test_without_the_emulation_moto_cannot_start_a_child(sfn: Any, plain_moto: None) -> None:
     assert not sfn_nested.installed()
     answer, _ = run(sfn, [item(1)])
     [only] = json.loads(answer["output"])
     assert only["error"]["Error"] == "States.Runtime" and "StateMachineArn" in only["error"]["Cause"]
 
 
-def test_uninstall_gives_moto_its_methods_back() -> None:
+def test_uninstall_gives_moto_its_methods_back(plain_moto: None) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
         StateTaskServiceSfn,
     )
@@ -148,7 +160,7 @@ def test_uninstall_gives_moto_its_methods_back() -> None:
     assert "_normalise_response" not in StateTaskServiceSfn.__dict__
 
 
-def test_another_moto_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_moto_is_refused(monkeypatch: pytest.MonkeyPatch, plain_moto: None) -> None:
     import moto
 
     monkeypatch.setattr(moto, "__version__", "9.9.9")
