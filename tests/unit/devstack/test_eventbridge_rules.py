@@ -234,7 +234,8 @@ def test_the_rate_limit_admits_n_starts_per_second_and_says_when_the_next_may_st
 
 
 def test_a_greedy_sender_never_starts_more_than_the_limit_in_any_second() -> None:
-    limiter, now, starts = RateLimiter(4), 0.0, []
+    limiter, now = RateLimiter(4), 0.0
+    starts: list[float] = []
     rng = random.Random(3)
     while len(starts) < 60:
         wait = limiter.acquire(now)
