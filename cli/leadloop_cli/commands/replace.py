@@ -4,6 +4,9 @@ The same input the Step Functions console takes (README "Replace") is built from
 ``--follow`` the command shows each step as the execution reaches it and prints the outcome. For an
 ``s3://`` CSV the column mapping comes from ``--map COLUMN=KEY``, or from the header (read from S3,
 names and common aliases such as "E-mail" or "Phone Number") when no ``--map`` is given.
+
+``--all`` starts the nightly fan-out instead (every audience the routing declares a replace for;
+:mod:`leadloop_cli.replaceall`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import uuid
 from typing import Any
 
+from leadloop_cli import replaceall
 from leadloop_cli.commands import CommandError
 from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.mapping import parse_key_list, parse_map_argument, resolve_columns
@@ -50,8 +54,12 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "replace", help="replace an audience's members with the leads or a CSV (AudienceReplace state machine)"
     )
-    parser.add_argument("--audience-id", required=True, help="the Custom Audience to replace")
-    parser.add_argument("--source", required=True, help="'leads' or s3://BUCKET/KEY.csv")
+    parser.add_argument("--audience-id", help="the Custom Audience to replace (required without --all)")
+    parser.add_argument("--source", help="'leads' or s3://BUCKET/KEY.csv (required without --all)")
+    parser.add_argument(
+        "--all", action="store_true", help="replace every audience the routing declares a replace for (the nightly run)"
+    )
+    parser.add_argument("--date", help="--all: resolve dated CSV keys for this day (YYYY-MM-DD), not the run's")
     parser.add_argument("--form-id", action="append", help="leads source: only these routed forms (repeatable)")
     parser.add_argument("--since-days", type=int, help="leads source: only leads created in the last N days")
     parser.add_argument("--map", action="append", default=[], metavar="COLUMN=KEY", help="CSV column → schema key")
@@ -67,6 +75,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.all:
+        return run_all(args)
+    if not args.audience_id or not args.source:
+        raise CommandError("replace: --audience-id and --source are required (or --all for every routed replace)")
+    if args.date:
+        raise CommandError("replace: --date applies to --all only")
     try:
         target = resolve_target(args)
         document = build_input(args, target)
@@ -80,6 +94,38 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"started {execution}")
     return follow(sfn, execution, timeout=args.timeout, quiet=args.json)
+
+
+#: Options that describe one audience's replace, which --all takes from the routing instead.
+_ONE_AUDIENCE = (
+    "audience_id",
+    "source",
+    "form_id",
+    "since_days",
+    "map",
+    "schema",
+    "default_country",
+    "max_concurrency",
+)
+
+
+def run_all(args: argparse.Namespace) -> int:
+    given = [f"--{name.replace('_', '-')}" for name in _ONE_AUDIENCE if getattr(args, name)]
+    if given:
+        raise CommandError(f"replace: --all takes each audience's replace from the routing; drop {', '.join(given)}")
+    document = replaceall.fan_out_input(dry_run=args.dry_run, day=args.date)
+    try:
+        target = resolve_target(args)
+        sfn = target.client("stepfunctions")
+        execution = replaceall.start(target, document)
+    except TargetError as exc:
+        raise CommandError(f"replace: {exc}") from None
+    if not args.follow:
+        print(json.dumps({"execution_arn": execution, "input": document}) if args.json else execution)
+        return 0
+    if not args.json:
+        print(f"started {execution}")
+    return replaceall.follow(sfn, execution, timeout=args.timeout, quiet=args.json)
 
 
 def start(target: Target, document: dict[str, Any]) -> str:
