@@ -18,6 +18,8 @@ from leadloop_cli.stackclient import StackClient, wait_until
 
 from .conftest import leadloop_cli
 
+pytestmark = pytest.mark.e2e
+
 OTHER_ACCOUNT = "act_777000000000001"
 CSV_AUDIENCE = "238777000000002"
 FAILING_AUDIENCE = "238777000000001"
@@ -116,6 +118,10 @@ def test_replace_all_replaces_every_routed_audience_and_names_the_one_that_faile
 def test_a_dry_run_of_every_routed_audience_sends_nothing(
     stack: StackClient, audiences: dict[str, object], tmp_path: Path
 ):
+    # Leads of its own: run alone, a leads source without any would be refused as EmptySource.
+    stack.wait_for_fetched([stack.create_lead(person(9200 + n), deliver=True) for n in range(2)], timeout=60)
+    stored, seed_audience = stored_emails(stack), stack.seed["audience_id"]
+    wait_until(lambda: stored <= member_emails(stack, seed_audience), timeout=90, what="the leads to become members")
     set_routing(stack, tmp_path, audiences)  # the functions read a changed routing within a minute: keep it
     before = {a: member_emails(stack, a) for a in audiences}
     replaces = len([c for c in stack.calls() if str(c.get("path", "")).endswith("/usersreplace")])
