@@ -160,9 +160,10 @@ def test_uninstall_gives_moto_its_methods_back(plain_moto: None) -> None:
     assert "_normalise_response" not in StateTaskServiceSfn.__dict__
 
 
-def test_another_moto_is_refused(monkeypatch: pytest.MonkeyPatch, plain_moto: None) -> None:
+def test_another_moto_is_refused(plain_moto: None) -> None:
     import moto
 
-    monkeypatch.setattr(moto, "__version__", "9.9.9")
-    with pytest.raises(sfn_nested.NestedExecutionHookError, match=r"supports moto 5\.2\.5, found 9\.9\.9"):
-        sfn_nested.install()
+    with pytest.MonkeyPatch.context() as patch:  # undone before plain_moto puts a running stack's patch back
+        patch.setattr(moto, "__version__", "9.9.9")
+        with pytest.raises(sfn_nested.NestedExecutionHookError, match=r"supports moto 5\.2\.5, found 9\.9\.9"):
+            sfn_nested.install()
