@@ -12,6 +12,8 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ValidationError
 
+from leadloop.validation import problem_paths
+
 
 class ConfigurationError(RuntimeError):
     """The stack is not configured well enough to do its job (an operator must act)."""
@@ -27,5 +29,4 @@ def load_json_document[T: BaseModel](model: type[T], what: str, fetch: Callable[
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) or "(document)" for err in exc.errors())
-        raise ConfigurationError(f"{what} is invalid at: {fields}") from None
+        raise ConfigurationError(f"{what} is invalid at: {problem_paths(exc, root='(document)')}") from None

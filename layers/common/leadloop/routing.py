@@ -6,8 +6,8 @@ Stored as JSON in the SSM parameter ``RoutingParameter`` and read through Powert
 
 ``audiences`` is keyed by audience id: ``{"238...": {"account_id": "act_42", "replace": {"source":
 {...}, "max_concurrency"?: 4}}}``. ``source`` is exactly the AudienceReplace state machine's
-(:mod:`leadloop.replace.request`), except that an ``s3_csv`` key may hold date tokens
-(:mod:`leadloop.replace.dated`). The nightly fan-out (``AllReplacesStateMachine``) replaces every
+(:mod:`leadloop.replace.request`, whose sources are defined here), except that an ``s3_csv`` key
+may hold date tokens (:mod:`leadloop.dated`). The nightly fan-out (``AllReplacesStateMachine``) replaces every
 audience with a ``replace`` block.
 """
 
@@ -19,19 +19,56 @@ from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadloop.config_source import load_json_document
-from leadloop.replace.dated import unknown_tokens
-from leadloop.replace.request import MAX_CONCURRENCY, CsvSource, LeadsSource
+from leadloop.dated import unknown_tokens
+from leadloop.validation import MetaId
 
-_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+#: The most replace batches in flight after batch 1.
+MAX_CONCURRENCY = 16
+#: An ad account id, ``act_`` optional.
+_Account = Annotated[str, Field(pattern=r"^(act_)?[0-9]{1,30}$")]
+
+
+class LeadsSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    type: Literal["leads"]
+    #: Default: every form whose route feeds the audience.
+    form_ids: list[MetaId] | None = Field(default=None, min_length=1)
+    #: Only leads created in the last N days (default: every retained lead).
+    since_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class CsvSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["s3_csv"]
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    key: str = Field(min_length=1, max_length=1024)
+    #: CSV header name → Meta schema key; other columns are ignored. Order gives the schema.
+    mapping: dict[str, str] = Field(min_length=1)
+    default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        from leadloop.audience import SCHEMA_KEYS  # here: few who read the routing need the keys
+
+        keys = [k.strip().upper() for k in mapping.values()]
+        unknown = sorted({k for k in keys if k not in SCHEMA_KEYS})
+        if unknown:
+            raise ValueError(f"mapping names unknown schema keys: {', '.join(unknown)}")
+        if len(set(keys)) != len(keys):
+            raise ValueError("mapping sends two columns to the same schema key")
+        return {column: key.strip().upper() for column, key in mapping.items()}
 
 
 class FormRoute(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True)
 
-    form_id: _Id
-    page_id: _Id
+    form_id: MetaId
+    page_id: MetaId
     name: str | None = None
-    audience_ids: list[_Id] = Field(default_factory=list)
+    audience_ids: list[MetaId] = Field(default_factory=list)
     field_map: dict[str, str] = Field(default_factory=dict)
     #: Alpha-2 country for phone numbers, states and postal codes when a lead gives none.
     default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
@@ -41,7 +78,7 @@ class FormRoute(BaseModel):
     ldu: bool = False
     #: The ad account owning this form's audiences (``act_`` optional): Meta's audience rate limits
     #: are per ad account, so a throttled account pauses only its own uploads.
-    account_id: str | None = Field(default=None, pattern=r"^(act_)?[0-9]{1,30}$")
+    account_id: _Account | None = None
     #: "Lead Captured" events carry the answers (field_data, disclaimer responses) only when true:
     #: raw answers leave DynamoDB only where the operator asked for them.
     events_include_answers: bool = False
@@ -62,9 +99,6 @@ class FormRoute(BaseModel):
         if unknown or len(set(keys)) != len(keys):
             raise ValueError(f"schema has unknown or repeated keys: {', '.join(unknown) or 'repeated'}")
         return keys
-
-
-_Account = Annotated[str, Field(pattern=r"^(act_)?[0-9]{1,30}$")]
 
 
 class AudienceReplace(BaseModel):
@@ -107,7 +141,7 @@ class Routing(BaseModel):
     version: Literal[1] = 1
     forms: list[FormRoute] = Field(default_factory=list)
     #: Audience id -> its account and nightly replace.
-    audiences: dict[_Id, AudienceRoute] = Field(default_factory=dict)
+    audiences: dict[MetaId, AudienceRoute] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_forms(self) -> Routing:

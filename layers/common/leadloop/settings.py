@@ -104,7 +104,7 @@ class AudienceReplaceSettings(CommonSettings):
     @field_validator("replace_timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        from leadloop.replace.dated import timezone
+        from leadloop.dated import timezone
 
         timezone(name)
         return name

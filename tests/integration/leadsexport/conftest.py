@@ -16,9 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from leadloop.leads.models import GraphLead
+from leadloop.leads.models import GraphLead, LeadNotification
 from leadloop.leads.store import LeadSource, LeadStore
-from leadloop.webhook.payload import LeadNotification
 from leadloop_cli.devstack.provision import Provisioner
 from leadloop_cli.devstack.template import load_template
 from leadloop_cli.main import main

@@ -9,9 +9,9 @@ from __future__ import annotations
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.capture.service import capture, retry_fetches
 from leadloop.graph import GraphError, GraphRetryableError, GraphThrottledError
+from leadloop.leads.models import LeadNotification
 from leadloop.leads.store import LeadStatus
 from leadloop.queues import OutgoingMessage
-from leadloop.webhook.payload import LeadNotification
 
 from .fakes import DAY, T0, Rig
 

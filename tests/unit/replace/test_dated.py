@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from leadloop.replace.dated import has_tokens, local_date, resolve_key, timezone, unknown_tokens
+from leadloop.dated import has_tokens, local_date, resolve_key, timezone, unknown_tokens
 
 
 def test_every_token_becomes_its_part_of_the_day():

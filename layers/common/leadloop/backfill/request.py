@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadloop.routing import FormRoute, Routing
-
-_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+from leadloop.validation import MetaId
 
 
 class BackfillRequest(BaseModel):
@@ -18,7 +16,7 @@ class BackfillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     trigger: str | None = None
-    form_ids: list[_Id] | None = Field(default=None, min_length=1)
+    form_ids: list[MetaId] | None = Field(default=None, min_length=1)
     since: datetime | None = None
 
     def since_epoch(self) -> int | None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadloop.webhook.payload import CreatedTime, LeadNotification
-
-_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
+from leadloop.leads.models import CreatedTime, LeadNotification
+from leadloop.validation import MetaId
 
 
 class FetchRetryMessage(BaseModel):
@@ -17,9 +14,9 @@ class FetchRetryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     v: int = 1
-    leadgen_id: _Id
-    page_id: _Id | None = None
-    form_id: _Id | None = None
+    leadgen_id: MetaId
+    page_id: MetaId | None = None
+    form_id: MetaId | None = None
     created_time: CreatedTime | None = None
     attempts: int = Field(default=0, ge=0)
     reason: str = Field(default="", max_length=600)

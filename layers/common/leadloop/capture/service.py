@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from leadloop.capture import throttle
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
+from leadloop.leads.models import LeadNotification
 from leadloop.leads.reader import LeadReadResult, read_leads
 from leadloop.leads.store import LeadSource, LeadStatus, LeadStore, StoreError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
-from leadloop.webhook.payload import LeadNotification
 
 AUTH_RETRY_DELAY_SECONDS = 900
 MIN_FETCH_WINDOW_SECONDS = 0.3

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from leadloop.validation import MetaId, describe_problems
 
 
 class HealthRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
-    page_id: Annotated[str, Field(pattern=r"^[0-9]{1,30}$")] | None = None
+    page_id: MetaId | None = None
     checks: list[str] | None = None
 
     @field_validator("checks")
@@ -32,5 +34,4 @@ def parse_request(event: Any) -> HealthRequest:
     try:
         return HealthRequest.model_validate(event if isinstance(event, dict) else {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InvalidHealthRequest(f"invalid health check request: {problems}") from None
+        raise InvalidHealthRequest(f"invalid health check request: {describe_problems(exc, root='')}") from None

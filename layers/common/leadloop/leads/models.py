@@ -1,11 +1,32 @@
-"""The lead as Meta returns it (meta-api.md §1.3), validated before anything is stored."""
+"""The lead as Meta announces it (a webhook notification, ids only) and as Meta returns it
+(meta-api.md §1.3), validated before anything is stored."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from leadloop.validation import MetaId
+
+#: Bounds of a notification's ``created_time``: before Facebook existed, or after 2100, is not a lead.
+CREATED_TIME_MIN: Final = 1_072_915_200  # 2004-01-01T00:00:00Z
+CREATED_TIME_MAX: Final = 4_102_444_800  # 2100-01-01T00:00:00Z
+CreatedTime = Annotated[int, Field(ge=CREATED_TIME_MIN, le=CREATED_TIME_MAX)]
+
+
+@dataclass(frozen=True)
+class LeadNotification:
+    """One new lead announced by Meta (ids only: the answers must be fetched)."""
+
+    leadgen_id: str
+    page_id: str | None
+    form_id: str | None
+    ad_id: str | None
+    created_time: int | None
+
 
 #: Fields every lead read asks for explicitly (Meta's default field set is not documented).
 LEAD_FIELDS = (
@@ -31,8 +52,7 @@ def _none_if_zero(value: Any) -> Any:
     return None if value in ("", 0, "0") else value
 
 
-_Id = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
-_OptionalId = Annotated[_Id | None, BeforeValidator(_none_if_zero)]
+_OptionalId = Annotated[MetaId | None, BeforeValidator(_none_if_zero)]
 
 
 class FieldAnswer(BaseModel):
@@ -54,7 +74,7 @@ class GraphLead(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True, hide_input_in_errors=True)
 
-    id: _Id
+    id: MetaId
     created_time: datetime
     form_id: _OptionalId = None
     ad_id: _OptionalId = None

@@ -22,8 +22,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadloop.leads.models import GraphLead
-from leadloop.webhook.payload import LeadNotification
+from leadloop.leads.models import GraphLead, LeadNotification
 
 DAY_SECONDS = 86400
 _BATCH_GET_MAX = 100

@@ -33,12 +33,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import single_metric
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from leadloop import dated
 from leadloop.observability import MetricUnit, logger, metrics
-from leadloop.replace import dated
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput
 from leadloop.replace.request import STARTED_BY, CsvSource, parse_request
 from leadloop.routing import AudienceRoute
+from leadloop.validation import describe_problems
 
 State = dict[str, Any]
 #: The Fail state's error when any audience failed.
@@ -63,8 +64,7 @@ def parse_fanout(document: object) -> FanOutRequest:
     try:
         return FanOutRequest.model_validate(document if document is not None else {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors())
-        raise InvalidReplaceInput(f"invalid fan-out input: {problems}") from None
+        raise InvalidReplaceInput(f"invalid fan-out input: {describe_problems(exc)}") from None
 
 
 def child_name(audience_id: str, local: datetime, parent_name: str) -> str:

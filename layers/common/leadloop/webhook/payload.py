@@ -17,15 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from leadloop.leads.models import CreatedTime, LeadNotification
+from leadloop.validation import MetaId
 from leadloop.webhook import bounded_json
 
 #: Meta batches at most 1,000 updates; far beyond that is not Meta.
 MAX_CHANGES_PER_POST: Final = 5000
-#: Bounds of a notification's ``created_time``: before Facebook existed, or after 2100, is not a lead.
-CREATED_TIME_MIN: Final = 1_072_915_200  # 2004-01-01T00:00:00Z
-CREATED_TIME_MAX: Final = 4_102_444_800  # 2100-01-01T00:00:00Z
 
 
 class MalformedPayload(ValueError):
@@ -38,15 +37,13 @@ def _id_or_none(value: Any) -> Any:
     return value
 
 
-_Digits = Annotated[str, Field(pattern=r"^[0-9]{1,30}$")]
-_OptionalDigits = Annotated[_Digits | None, BeforeValidator(_id_or_none)]
-CreatedTime = Annotated[int, Field(ge=CREATED_TIME_MIN, le=CREATED_TIME_MAX)]
+_OptionalDigits = Annotated[MetaId | None, BeforeValidator(_id_or_none)]
 
 
 class _LeadgenValue(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
 
-    leadgen_id: _Digits
+    leadgen_id: MetaId
     page_id: _OptionalDigits = None
     form_id: _OptionalDigits = None
     ad_id: _OptionalDigits = None
@@ -60,17 +57,6 @@ class _EntryPage(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
     id: _OptionalDigits = None
-
-
-@dataclass(frozen=True)
-class LeadNotification:
-    """One new lead announced by Meta (ids only: the answers must be fetched)."""
-
-    leadgen_id: str
-    page_id: str | None
-    form_id: str | None
-    ad_id: str | None
-    created_time: int | None
 
 
 @dataclass(frozen=True)
