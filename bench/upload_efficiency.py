@@ -171,7 +171,7 @@ def queue_empty(sqs: Any, queue_url: str) -> bool:
 
 def queued_messages(sqs: Any, queue_url: str) -> list[tuple[int, int]]:
     """(body bytes, rows) of every message on the queue; each is made visible again at once."""
-    from leadloop.hasher.messages import AudienceRowsMessage
+    from leadloop.rows.messages import AudienceRowsMessage
 
     seen: list[tuple[int, int]] = []
     handles: list[str] = []

@@ -26,7 +26,7 @@ from leadloop.events.changes import LeadChange, LeadEventSource, lead_change
 from leadloop.events.consumer import PARKED_KIND, build_entry
 from leadloop.events.detail import SOURCE
 from leadloop.events.publisher import EventEntry, EventPublisher
-from leadloop.leads.store import LeadStatus
+from leadloop.leads.models import LeadStatus
 from leadloop.routing import Routing
 from leadloop_cli.hasherreplay import DeadRange, read_range
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from leadloop.audience import hash_record
 from leadloop.graph import GraphError
-from leadloop.hasher.mapping import lead_record
+from leadloop.rows.mapping import lead_record
 from leadloop_cli.commands import CommandError
 from leadloop_cli.stackconfig import StackConfig
 from leadloop_cli.target import TargetError, add_target_arguments, resolve_target

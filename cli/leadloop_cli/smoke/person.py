@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leadloop.hasher.mapping import DEFAULT_FIELD_MAP
-from leadloop.hasher.service import LDU_KEYS, identifies, lead_row, route_schema
+from leadloop.audience import LDU_KEYS
 from leadloop.routing import FormRoute
+from leadloop.rows.mapping import DEFAULT_FIELD_MAP
+from leadloop.rows.policy import identifies, lead_row, route_schema
 
 #: Keys Meta matches a person on (a removal by any of them removes that person).
 IDENTIFYING_KEYS = ("EMAIL", "PHONE", "MADID", "EXTERN_ID")

@@ -72,7 +72,7 @@ class FormRoute(BaseModel):
     field_map: dict[str, str] = Field(default_factory=dict)
     #: Alpha-2 country for phone numbers, states and postal codes when a lead gives none.
     default_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
-    #: The audience row schema for this form's leads (default: leadloop.hasher.service.LEAD_SCHEMA).
+    #: The audience row schema for this form's leads (default: leadloop.rows.policy.LEAD_SCHEMA).
     schema_keys: list[str] | None = Field(default=None, alias="schema", min_length=1)
     #: Limited Data Use: rows carry ["LDU"], with California's codes when the lead says California.
     ldu: bool = False

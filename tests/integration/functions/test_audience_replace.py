@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from leadloop.audience import hash_record
-from leadloop.hasher.service import LEAD_SCHEMA
+from leadloop.rows.policy import LEAD_SCHEMA
 from leadloop_cli.devstack import lambda_hook
 from leadloop_cli.graphsim import GraphSimulator
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.uploader import wiring as uploader_wiring
 
 from .conftest import AUDIENCE_ID, REGION, Env, FakeContext, sim_json, sqs_event

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 
 from leadloop.hasher.markers import FailureMarkers
-from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.leads.store import LeadStore
 from leadloop.queues import MessageQueue
 from leadloop.routing import Routing
+from leadloop.rows.messages import AudienceRowsMessage
 from leadloop_cli.hasherreplay import HasherReplay
 
 from .conftest import (

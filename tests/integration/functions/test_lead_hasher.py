@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage
 
 from .conftest import AUDIENCE_ID, FORM_ID, PAGE_ID, Env, FakeContext, api_event, sign, stream_event, webhook_body
 

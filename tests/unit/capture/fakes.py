@@ -17,7 +17,8 @@ from typing import Any
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.capture.service import CaptureDeps, ReceivedRetry, retry_fetches
 from leadloop.graph import BatchRequest, BatchResult, GraphError
-from leadloop.leads.store import LeadStatus, RecordedNotification
+from leadloop.leads.models import LeadStatus
+from leadloop.leads.store import RecordedNotification
 from leadloop.queues import MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, OutgoingMessage
 
 T0 = 1_790_000_000.0

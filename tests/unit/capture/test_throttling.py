@@ -9,8 +9,7 @@ from __future__ import annotations
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.capture.service import capture, retry_fetches
 from leadloop.graph import GraphError, GraphRetryableError, GraphThrottledError
-from leadloop.leads.models import LeadNotification
-from leadloop.leads.store import LeadStatus
+from leadloop.leads.models import LeadNotification, LeadStatus
 from leadloop.queues import OutgoingMessage
 
 from .fakes import DAY, T0, Rig

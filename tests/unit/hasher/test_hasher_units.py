@@ -3,9 +3,9 @@ import hashlib
 import pytest
 from pydantic import ValidationError
 
-from leadloop.hasher.mapping import lead_record
-from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.hasher.service import classify
+from leadloop.rows.mapping import lead_record
+from leadloop.rows.messages import AudienceRowsMessage
 
 H = hashlib.sha256(b"x").hexdigest()
 
@@ -68,7 +68,7 @@ def test_messages_refuse_raw_values_in_hashed_columns():
 
 
 def test_ldu_gives_california_codes_only_to_californians():
-    from leadloop.hasher.service import with_ldu
+    from leadloop.rows.policy import with_ldu
 
     ca = with_ldu({"ST": "California"}, None)
     assert (

@@ -13,14 +13,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from leadloop.hasher.codec import MAX_UNPACKED_BYTES, pack_rows
 from leadloop.hasher.consumer import consume
 from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.messages import MAX_BODY_BYTES, AudienceRowsMessage, MessageError
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
-from leadloop.hasher.service import LEAD_SCHEMA, HasherDeps
+from leadloop.hasher.service import HasherDeps
 from leadloop.queues import OutgoingMessage, _batches
 from leadloop.routing import Routing
+from leadloop.rows.codec import MAX_UNPACKED_BYTES, pack_rows
+from leadloop.rows.messages import MAX_BODY_BYTES, AudienceRowsMessage, MessageError
+from leadloop.rows.policy import LEAD_SCHEMA
 
 SCHEMA = ("EMAIL", "PHONE")
 

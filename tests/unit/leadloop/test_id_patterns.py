@@ -87,7 +87,7 @@ def test_replace_input(digits: str) -> None:
 
 @NON_ASCII_DIGITS
 def test_hasher_audience_messages(digits: str) -> None:
-    from leadloop.hasher.messages import AudienceRowsMessage
+    from leadloop.rows.messages import AudienceRowsMessage
 
     row = {"schema": ["EXTERN_ID"], "rows": [["x"]], "op": "add"}
     assert AudienceRowsMessage.model_validate(row | {"audience_id": "1"}).audience_id == "1"

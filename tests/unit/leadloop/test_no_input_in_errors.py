@@ -14,8 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from leadloop.credentials import MetaCredentials
-from leadloop.hasher.messages import AudienceRowsMessage
 from leadloop.leads.models import GraphLead
+from leadloop.rows.messages import AudienceRowsMessage
 
 RAW = "jane.doe.private@example.com"
 TOKEN = "EAAB-secret-token-value-1234567890"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from leadloop.hasher.service import LEAD_SCHEMA
 from leadloop.replace.errors import InvalidReplaceInput
 from leadloop.replace.sources import LeadSource
 from leadloop.routing import FormRoute
+from leadloop.rows.policy import LEAD_SCHEMA
 
 TABLE = "leads"
 AUDIENCE = "238000000000001"

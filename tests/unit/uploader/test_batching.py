@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.uploader.batching import MAX_ROWS_PER_CALL, Received, plan_calls, well_formed
 
 from .fakes import message, sha
@@ -71,7 +71,7 @@ def test_a_message_straddling_two_calls_belongs_to_both():
 
 
 def test_random_session_ids_are_positive_int63():
-    from leadloop.uploader.batching import random_session_id
+    from leadloop.rows.session import random_session_id
 
     ids = {random_session_id() for _ in range(100)}
     assert len(ids) == 100 and all(0 < i < 2**63 for i in ids)

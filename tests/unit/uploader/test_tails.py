@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from leadloop.graph import GraphRetryableError
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.uploader.batching import Received
 from leadloop.uploader.consumer import consume
 from leadloop.uploader.tails import CUT_THRESHOLD, MAX_EVENT_BYTES, hold_back_tails, was_cut

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from leadloop.capture import throttle
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
-from leadloop.leads.models import LeadNotification
+from leadloop.leads.models import LeadNotification, LeadStatus
 from leadloop.leads.reader import LeadReadResult, read_leads
-from leadloop.leads.store import LeadSource, LeadStatus, LeadStore, StoreError
+from leadloop.leads.store import LeadSource, LeadStore, StoreError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from leadloop.leads.store import LeadStatus
+from leadloop.leads.models import LeadStatus
 
 _deserializer = TypeDeserializer()
 

@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadloop.hasher.messages import check_rows
 from leadloop.hasher.packing import AudienceRow, GroupKey
+from leadloop.rows.messages import check_rows
 
 PK = "hasher-failed"
 TTL_SECONDS = 15 * 86400

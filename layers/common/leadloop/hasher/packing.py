@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from leadloop.hasher.messages import MAX_BODY_BYTES, MAX_ROWS, AudienceRowsMessage, Op
 from leadloop.observability import logger
+from leadloop.rows.messages import MAX_BODY_BYTES, MAX_ROWS, AudienceRowsMessage, Op
 
 
 @dataclass(frozen=True)

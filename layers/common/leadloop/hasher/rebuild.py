@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.packing import AudienceRow
-from leadloop.hasher.service import FETCHED, FORGOTTEN, LeadChange, rows_for_change
+from leadloop.hasher.service import LeadChange, rows_for_change
+from leadloop.leads.models import LeadStatus
 from leadloop.routing import Routing
 
 
@@ -52,11 +53,11 @@ def rebuild(failed: Sequence[FailedRecord], leads: LeadReader, routing: Routing)
         latest = max(records, key=lambda r: int(r.sequence) if r.sequence.isdigit() else 0).sequence
         item = leads.get(lead_id)
         status = (item or {}).get("status")
-        if item is not None and status == FETCHED:
+        if item is not None and status == LeadStatus.FETCHED:
             rows = rows_for_change(LeadChange("add", item), routing)
             out.rows += [(latest, row) for row in rows]
             out.added += len(rows)
-        elif item is None or status == FORGOTTEN:
+        elif item is None or status == LeadStatus.FORGOTTEN:
             removals = list(dict.fromkeys(row for r in records for row in r.removals))
             out.rows += [(latest, row) for row in removals]
             out.removed += len(removals)

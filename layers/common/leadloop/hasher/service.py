@@ -22,23 +22,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from leadloop.audience import HashedRow, hash_row, normalize
-from leadloop.hasher.mapping import lead_record
 from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.messages import check_rows, is_id
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
 from leadloop.hasher.reporting import count_rejected
+from leadloop.leads.models import LeadStatus
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import FormRoute, Routing
+from leadloop.rows.messages import check_rows
+from leadloop.rows.policy import identifies, lead_row, route_schema
+from leadloop.validation import is_meta_id
 
-FETCHED = "FETCHED"
-FORGOTTEN = "FORGOTTEN"
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-#: The schema of lead-fed audiences unless a form's route sets its own. Meta locks an audience's
-#: data format after the first upload, so it must stay the same for every row of an audience.
-LEAD_SCHEMA = ("EMAIL", "PHONE", "FN", "LN", "CT", "ST", "ZIP", "COUNTRY", "DOBY", "DOBM", "DOBD", "GEN")
 
 Op = Literal["add", "remove"]
 
@@ -67,11 +62,12 @@ def classify(
     """The audience operation a stream record asks for, or None."""
     new_status = (new_image or {}).get("status")
     old_status = (old_image or {}).get("status")
-    if event_name in {"INSERT", "MODIFY"} and new_status == FETCHED and old_status != FETCHED:
+    fetched = LeadStatus.FETCHED
+    if event_name in {"INSERT", "MODIFY"} and new_status == fetched and old_status != fetched:
         return LeadChange("add", new_image or {})
-    if event_name == "MODIFY" and old_status == FETCHED and new_status == FORGOTTEN:
+    if event_name == "MODIFY" and old_status == fetched and new_status == LeadStatus.FORGOTTEN:
         return LeadChange("remove", old_image or {})
-    if event_name == "REMOVE" and old_status == FETCHED:
+    if event_name == "REMOVE" and old_status == fetched:
         if is_ttl_delete(user_identity):
             return None
         return LeadChange("remove", old_image or {})
@@ -107,46 +103,6 @@ class HasherDeps:
     markers: Markers
 
 
-LDU_KEYS = ("DATA_PROCESSING_OPTIONS", "DATA_PROCESSING_OPTIONS_COUNTRY", "DATA_PROCESSING_OPTIONS_STATE")
-
-
-def with_ldu(record: dict[str, str], default_country: str | None) -> dict[str, str]:
-    """Limited Data Use for one lead (meta-api.md §8): customer lists honour it for California only.
-
-    Every row opts in; a lead whose answers say California gets Meta's codes (USA 1, California
-    1000); any other lead gets 0/0 so Meta geolocates it, which is Meta's rule for unknown places.
-    """
-    country = normalize("COUNTRY", record.get("COUNTRY", "")) or (default_country or "").lower() or None
-    state = normalize("ST", record.get("ST", ""), country=country)
-    californian = state == "ca" and country in (None, "us")
-    return record | {
-        "DATA_PROCESSING_OPTIONS": "LDU",
-        "DATA_PROCESSING_OPTIONS_COUNTRY": "1" if californian else "0",
-        "DATA_PROCESSING_OPTIONS_STATE": "1000" if californian else "0",
-    }
-
-
-def route_schema(route: FormRoute) -> list[str]:
-    """The payload schema of a form's leads (its own, or LEAD_SCHEMA; LDU columns when it opts in)."""
-    schema = list(route.schema_keys or LEAD_SCHEMA)
-    if route.ldu:
-        schema += [k for k in LDU_KEYS if k not in schema]
-    return schema
-
-
-def lead_row(field_data: Any, route: FormRoute) -> HashedRow:
-    """One lead's payload row in ``route_schema(route)`` order, with the cells refused and why."""
-    record = lead_record(field_data or [], route.field_map)
-    if route.ldu:
-        record = with_ldu(record, route.default_country)
-    return hash_row(record, route_schema(route), default_country=route.default_country)
-
-
-def identifies(schema: Sequence[str], cells: Sequence[str]) -> bool:
-    """Whether a row has a cell Meta can match on (LDU columns identify nobody)."""
-    return any(cell for key, cell in zip(schema, cells, strict=True) if key not in LDU_KEYS)
-
-
 def rows_for(change: LeadChange, route: FormRoute) -> list[AudienceRow]:
     """The row this change sends to each audience the form feeds (none without identifiers)."""
     schema = route_schema(route)
@@ -163,7 +119,7 @@ def rows_for(change: LeadChange, route: FormRoute) -> list[AudienceRow]:
         return []
     page_ids = (route.page_id,) if "PAGEUID" in schema else ()
     check_rows(schema, [hashed.cells], page_ids)
-    if not is_id(change.lead_id):
+    if not is_meta_id(change.lead_id):
         raise ValueError("the lead has no leadgen_id")
     return [
         AudienceRow(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -15,6 +16,18 @@ from leadloop.validation import MetaId
 CREATED_TIME_MIN: Final = 1_072_915_200  # 2004-01-01T00:00:00Z
 CREATED_TIME_MAX: Final = 4_102_444_800  # 2100-01-01T00:00:00Z
 CreatedTime = Annotated[int, Field(ge=CREATED_TIME_MIN, le=CREATED_TIME_MAX)]
+
+
+class LeadStatus(StrEnum):
+    PENDING = "PENDING"
+    FETCHED = "FETCHED"
+    FAILED = "FAILED"
+    FORGOTTEN = "FORGOTTEN"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to fetch: stored, or forgotten on request."""
+        return self in (LeadStatus.FETCHED, LeadStatus.FORGOTTEN)
 
 
 @dataclass(frozen=True)

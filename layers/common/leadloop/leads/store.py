@@ -22,24 +22,12 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadloop.leads.models import GraphLead, LeadNotification
+from leadloop.leads.models import GraphLead, LeadNotification, LeadStatus
 
 DAY_SECONDS = 86400
 _BATCH_GET_MAX = 100
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class LeadStatus(StrEnum):
-    PENDING = "PENDING"
-    FETCHED = "FETCHED"
-    FAILED = "FAILED"
-    FORGOTTEN = "FORGOTTEN"
-
-    @property
-    def settled(self) -> bool:
-        """Nothing left to fetch: stored, or forgotten on request."""
-        return self in (LeadStatus.FETCHED, LeadStatus.FORGOTTEN)
 
 
 class LeadSource(StrEnum):

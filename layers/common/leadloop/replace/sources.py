@@ -22,9 +22,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadloop.audience import HashedRow, hash_row
-from leadloop.hasher.service import lead_row, route_schema
 from leadloop.replace.errors import InvalidReplaceInput, StagingError
 from leadloop.routing import FormRoute
+from leadloop.rows.policy import lead_row, route_schema
 
 _deserializer = TypeDeserializer()
 _READ_BYTES = 1024 * 1024

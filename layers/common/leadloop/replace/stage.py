@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadloop.hasher.service import identifies
 from leadloop.replace.partition import PART_BYTES, PARTITIONS, PartitionWriter
 from leadloop.replace.sources import RowSource
 from leadloop.replace.staging import StagingStore
+from leadloop.rows.policy import identifies
 
 #: Seconds kept in hand to flush buffers and return.
 STAGE_RESERVE_SECONDS = 60.0

@@ -9,17 +9,16 @@ failed call fails exactly those messages.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from leadloop.audience import payload_cell
-from leadloop.hasher.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage
+from leadloop.rows.session import random_session_id
 
 #: Meta's hard limit of records per ``/users`` request (meta-api.md §5.3).
 MAX_ROWS_PER_CALL = 10_000
-_MAX_SESSION_ID = 2**63 - 1
 
 Op = Literal["add", "remove"]
 
@@ -129,8 +128,3 @@ def plan_calls(
             ids = frozenset(mid for _, owners in chunk for mid in owners)
             calls.append(Call(key, tuple(r for r, _ in chunk), ids, session))
     return calls
-
-
-def random_session_id() -> int:
-    """A random positive int63: unique within the ad account for all practical purposes."""
-    return secrets.randbelow(_MAX_SESSION_ID) + 1

@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from leadloop.hasher.messages import AudienceRowsMessage, MessageError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import QueueError
+from leadloop.rows.messages import AudienceRowsMessage, MessageError
 from leadloop.uploader.batching import Received, well_formed
 from leadloop.uploader.service import UploaderDeps, upload
 from leadloop.uploader.tails import was_cut

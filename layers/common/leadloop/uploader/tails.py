@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from leadloop.hasher.messages import MAX_BODY_BYTES
+from leadloop.rows.messages import MAX_BODY_BYTES
 from leadloop.uploader.batching import Received, group_key
 
 #: Lambda's invoke payload limit for a batch (the serialized event).

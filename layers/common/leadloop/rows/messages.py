@@ -19,16 +19,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadloop.audience import SCHEMA_KEYS, UNHASHED_KEYS
-from leadloop.hasher.codec import PackedRowsError, pack_rows, unpack_rows
+from leadloop.rows.codec import PackedRowsError, pack_rows, unpack_rows
+from leadloop.validation import MetaId
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ID_PATTERN = r"^[0-9]{1,30}$"
-_Id = Annotated[str, Field(pattern=_ID_PATTERN)]
 Op = Literal["add", "remove"]
 MAX_ROWS = 10_000
 #: SQS refuses a message above 256 KiB, counting the body and its attributes; 1 KiB is left for
@@ -38,11 +37,6 @@ MAX_BODY_BYTES = 256 * 1024 - 1024
 
 class MessageError(ValueError):
     """A body that is not an audience message; the text names fields and counts, never a value."""
-
-
-def is_id(value: str) -> bool:
-    """Whether ``value`` is a Meta id as messages carry them (digits)."""
-    return re.fullmatch(r"[0-9]{1,30}", value) is not None
 
 
 def check_rows(schema: Sequence[str], rows: Sequence[Sequence[str]], page_ids: Sequence[str] | None) -> None:
@@ -64,16 +58,16 @@ class AudienceRowsMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, hide_input_in_errors=True)
 
     v: Literal[2] = 2
-    audience_id: _Id
+    audience_id: MetaId
     op: Op
     schema_keys: list[str] = Field(alias="schema", min_length=1)
     rows: list[list[str]] = Field(min_length=1, max_length=MAX_ROWS)
     #: The audience's ad account (digits), when routing names it: scopes Meta's per-account throttling.
-    account_id: _Id | None = None
+    account_id: MetaId | None = None
     #: The Pages whose page-scoped ids a PAGEUID column holds (Meta requires them with PAGEUID).
-    page_ids: list[_Id] | None = Field(default=None, min_length=1)
+    page_ids: list[MetaId] | None = Field(default=None, min_length=1)
     #: The lead each row came from (same order as ``rows``), for operators tracing a dead letter.
-    lead_ids: list[_Id] = Field(default_factory=list, max_length=MAX_ROWS)
+    lead_ids: list[MetaId] = Field(default_factory=list, max_length=MAX_ROWS)
 
     @model_validator(mode="after")
     def _rows_are_hashed(self) -> AudienceRowsMessage:
@@ -116,14 +110,14 @@ class _LegacyRowsMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     v: Literal[1] = 1
-    audience_id: _Id
+    audience_id: MetaId
     op: Op
     schema_keys: list[str] = Field(alias="schema", min_length=1)
     rows: list[list[str]] = Field(min_length=1, max_length=MAX_ROWS)
-    lead_id: _Id | None = None
-    form_id: _Id | None = None
-    account_id: _Id | None = None
-    page_ids: list[_Id] | None = Field(default=None, min_length=1)
+    lead_id: MetaId | None = None
+    form_id: MetaId | None = None
+    account_id: MetaId | None = None
+    page_ids: list[MetaId] | None = Field(default=None, min_length=1)
 
     def upgraded(self) -> AudienceRowsMessage:
         return AudienceRowsMessage(

@@ -1,0 +1,7 @@
+"""Audience rows, shared by the LeadHasher, the AudienceUploader and the AudienceReplace.
+
+* ``mapping`` turns a lead's ``field_data`` into a record keyed by Meta schema keys;
+* ``policy`` is what a lead becomes in an audience: its route's schema, LDU cells, one hashed row;
+* ``messages`` (with ``codec``) is the AudienceQueue message the hasher sends and the uploader reads;
+* ``session`` draws the ids of Meta's multi-call upload sessions.
+"""
