@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
@@ -29,13 +29,11 @@ from leadloop.leads.models import LeadStatus
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import FormRoute, Routing
-from leadloop.rows.messages import check_rows
+from leadloop.rows.messages import Op, check_rows
 from leadloop.rows.policy import identifies, lead_row, route_schema
 from leadloop.validation import is_meta_id
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-Op = Literal["add", "remove"]
 
 
 @dataclass(frozen=True)

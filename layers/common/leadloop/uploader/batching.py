@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from leadloop.audience import payload_cell
-from leadloop.rows.messages import AudienceRowsMessage
+from leadloop.rows.messages import AudienceRowsMessage, Op
 from leadloop.rows.session import random_session_id
 
 #: Meta's hard limit of records per ``/users`` request (meta-api.md §5.3).
 MAX_ROWS_PER_CALL = 10_000
-
-Op = Literal["add", "remove"]
 
 
 @dataclass(frozen=True)
