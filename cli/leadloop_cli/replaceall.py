@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from leadloop_cli.commands import CommandError
+from leadloop_cli.sfnhistory import events_after
 from leadloop_cli.target import Target
 
 STATE_MACHINE = "AllReplacesStateMachine"
@@ -56,7 +57,7 @@ def follow(sfn: Any, execution: str, *, timeout: float, quiet: bool) -> int:
     while True:
         answer = sfn.describe_execution(executionArn=execution)
         if not quiet:
-            events, seen = _new_events(sfn, execution, after=seen)
+            events, seen = events_after(sfn, execution, after=seen)
             for line in progress(events):
                 print(f"  {line}", flush=True)
         if answer["status"] != "RUNNING":
@@ -83,7 +84,7 @@ def summary_of(sfn: Any, described: dict[str, Any]) -> dict[str, Any] | None:
     """What the Summarize task returned: the output of a run that succeeded, else from its history."""
     if described.get("status") == "SUCCEEDED" and described.get("output"):
         return dict(json.loads(described["output"]))
-    events, _ = _new_events(sfn, str(described["executionArn"]), after=0)
+    events, _ = events_after(sfn, str(described["executionArn"]), after=0)
     for event in reversed(events):
         exited = event.get("stateExitedEventDetails") or {}
         if exited.get("name") == "Summarize" and exited.get("output"):
@@ -150,18 +151,3 @@ def _json(text: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _new_events(sfn: Any, execution: str, *, after: int) -> tuple[list[dict[str, Any]], int]:
-    """Events after id ``after``, oldest first, and the newest id (read newest first, page by page)."""
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution, "reverseOrder": True, "maxResults": 200}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        fresh = [e for e in page.get("events", []) if int(e["id"]) > after]
-        events += fresh
-        if len(fresh) < len(page.get("events", [])) or not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
-    newest = max((int(e["id"]) for e in events), default=after)
-    return sorted(events, key=lambda e: int(e["id"])), newest

@@ -23,6 +23,7 @@ from leadloop_cli import replaceall
 from leadloop_cli.commands import CommandError
 from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.mapping import parse_key_list, parse_map_argument, resolve_columns
+from leadloop_cli.sfnhistory import events_after
 from leadloop_cli.target import Target, TargetError, add_target_arguments, resolve_target
 
 #: Keys the header is searched for when neither --map nor --schema is given.
@@ -241,20 +242,11 @@ def follow(sfn: Any, execution: str, *, timeout: float, quiet: bool) -> int:
 
 
 def _new_steps(sfn: Any, execution: str, *, after: int) -> tuple[list[tuple[str, str]], int]:
-    """States entered since event ``after`` (oldest first) and the newest event id, reading newest first."""
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution, "reverseOrder": True, "maxResults": 100}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        fresh = [e for e in page.get("events", []) if int(e["id"]) > after]
-        events += fresh
-        if len(fresh) < len(page.get("events", [])) or not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
-    newest = max((int(e["id"]) for e in events), default=after)
+    """States entered since event ``after`` (oldest first) and the newest event id."""
+    events, newest = events_after(sfn, execution, after=after)
     steps = [
         (e["timestamp"].strftime("%H:%M:%S") if hasattr(e["timestamp"], "strftime") else "", str(details["name"]))
-        for e in sorted(events, key=lambda e: int(e["id"]))
+        for e in events
         if (details := e.get("stateEnteredEventDetails"))
     ]
     return steps, newest

@@ -32,7 +32,14 @@ from typing import Self, TextIO
 
 from leadloop_cli.hashfile.errors import HashFileError, OutputClosed
 
-__all__ = ["JsonlWriter", "check_output_path", "encode_row", "refuse_non_regular", "write_text_atomic"]
+__all__ = [
+    "AtomicTextFile",
+    "JsonlWriter",
+    "check_output_path",
+    "encode_row",
+    "refuse_non_regular",
+    "write_text_atomic",
+]
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
@@ -88,14 +95,26 @@ def check_output_path(target: str, *, input_path: str | None = None) -> None:
         raise HashFileError("--out is the input file; write the payload rows somewhere else")
 
 
-class JsonlWriter:
-    """One JSON array per line; a context manager that discards the rows unless committed."""
+class AtomicTextFile:
+    """A text stream that appears as ``target`` whole, on :meth:`commit`, or not at all (``-``: stdout).
 
-    def __init__(self, target: str) -> None:
+    Subclasses say how a failure is reported (:meth:`_error`, :meth:`_closed`): ``leadloop hash``
+    and ``leadloop leads export`` share the file handling and keep their own errors.
+    """
+
+    def __init__(self, target: str, *, encoding: str, newline: str) -> None:
         self.target = target
+        self._encoding = encoding
+        self._newline = newline
         self._stream: TextIO | None = None
         self._temp: str | None = None
         self._committed = False
+
+    def _error(self, message: str) -> Exception:
+        return HashFileError(message)
+
+    def _closed(self) -> Exception:
+        return OutputClosed("the output pipe closed before everything was written")
 
     def __enter__(self) -> Self:
         if self.target == "-":
@@ -107,41 +126,37 @@ class JsonlWriter:
             if path.exists():
                 os.chmod(self._temp, stat.S_IMODE(path.stat().st_mode))
         except OSError as exc:
-            raise HashFileError(f"cannot create {self.target}: {exc.strerror or type(exc).__name__}") from None
-        self._stream = open(fd, "w", encoding="ascii", newline="\n", buffering=1 << 16)
+            raise self._error(f"cannot create {self.target}: {exc.strerror or type(exc).__name__}") from None
+        self._stream = open(fd, "w", encoding=self._encoding, newline=self._newline, buffering=1 << 16)
         return self
 
-    def write(self, cells: Sequence[object]) -> None:
-        """Append one payload row."""
-        self.write_lines(encode_row(cells))
+    @property
+    def stream(self) -> TextIO:
+        assert self._stream is not None, f"use {type(self).__name__} as a context manager"
+        return self._stream
 
-    def write_lines(self, text: str) -> None:
-        """Append payload rows already encoded by :func:`encode_row` (joined)."""
-        assert self._stream is not None, "use JsonlWriter as a context manager"
-        try:
-            self._stream.write(text)
-        except OSError as exc:
-            raise self._write_error(exc) from None
+    def write_error(self, exc: OSError) -> Exception:
+        """What a failed write (or flush) means for the caller."""
+        if isinstance(exc, BrokenPipeError):
+            return self._closed()
+        where = "stdout" if self.target == "-" else self.target
+        return self._error(f"cannot write {where}: {exc.strerror or type(exc).__name__}")
 
     def commit(self) -> None:
-        """Make the rows visible as ``target`` (flush for stdout)."""
-        assert self._stream is not None, "use JsonlWriter as a context manager"
+        """Make the output visible as ``target`` (flush for stdout)."""
         try:
-            self._stream.flush()
+            self.stream.flush()
             if self._temp is not None:
-                os.fsync(self._stream.fileno())
-                self._stream.close()
+                os.fsync(self.stream.fileno())
+                self.stream.close()
                 refuse_non_regular(self.target)  # it may have changed since the up-front check
                 os.replace(self._temp, self.target)
+        except HashFileError as exc:
+            raise self._error(str(exc)) from None
         except OSError as exc:
-            raise self._write_error(exc) from None
+            raise self.write_error(exc) from None
         self._temp = None
         self._committed = True
-
-    def _write_error(self, exc: OSError) -> HashFileError:
-        if isinstance(exc, BrokenPipeError):
-            return OutputClosed("the output pipe closed before every row was written")
-        return HashFileError(f"cannot write {self.target}: {exc.strerror or type(exc).__name__}")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -156,6 +171,27 @@ class JsonlWriter:
     @property
     def committed(self) -> bool:
         return self._committed
+
+
+class JsonlWriter(AtomicTextFile):
+    """One JSON array per line (ASCII); rows are discarded unless committed."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target, encoding="ascii", newline="\n")
+
+    def _closed(self) -> Exception:
+        return OutputClosed("the output pipe closed before every row was written")
+
+    def write(self, cells: Sequence[object]) -> None:
+        """Append one payload row."""
+        self.write_lines(encode_row(cells))
+
+    def write_lines(self, text: str) -> None:
+        """Append payload rows already encoded by :func:`encode_row` (joined)."""
+        try:
+            self.stream.write(text)
+        except OSError as exc:
+            raise self.write_error(exc) from None
 
 
 def write_text_atomic(target: str, text: str) -> None:

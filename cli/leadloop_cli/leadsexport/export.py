@@ -21,7 +21,7 @@ from leadloop_cli.hashfile.progress import Progress
 from leadloop_cli.leadsexport.columns import NAME_ATTRIBUTES, ColumnSet, LeadRecord, column_names
 from leadloop_cli.leadsexport.dates import Window
 from leadloop_cli.leadsexport.errors import ExportError
-from leadloop_cli.leadsexport.output import AtomicOutput, CsvSink, JsonlSink, check_target, write_error
+from leadloop_cli.leadsexport.output import AtomicOutput, CsvSink, JsonlSink, check_target
 
 __all__ = ["ExportFormat", "ExportSummary", "LeadSource", "export_leads"]
 
@@ -118,7 +118,7 @@ def export_leads(
             except UnicodeError:  # names the lead, never the text it choked on
                 raise ExportError(f"lead {current} could not be written as UTF-8") from None
             except OSError as exc:
-                raise write_error(out, exc) from None
+                raise output.write_error(exc) from None
             output.commit()
     finally:
         passes.end_line()

@@ -13,20 +13,13 @@ The CSV is UTF-8 without a byte-order mark, RFC 4180 quoting and CRLF line ends 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import os
-import stat
-import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Any, TextIO
 
 from leadloop_cli.hashfile.errors import HashFileError
-from leadloop_cli.hashfile.writer import check_output_path, refuse_non_regular
+from leadloop_cli.hashfile.writer import AtomicTextFile, check_output_path
 from leadloop_cli.leadsexport.columns import escape_cell
 from leadloop_cli.leadsexport.errors import ExportError
 
@@ -41,65 +34,17 @@ def check_target(target: str) -> None:
         raise ExportError(str(exc)) from None
 
 
-class AtomicOutput:
-    """A text stream to ``target``; a context manager that discards everything unless committed."""
+class AtomicOutput(AtomicTextFile):
+    """UTF-8 text (newlines as written: the CSV writer sends CRLF) that replaces OUT only when committed."""
 
     def __init__(self, target: str) -> None:
-        self.target = target
-        self._stream: TextIO | None = None
-        self._temp: str | None = None
-        self.committed = False
+        super().__init__(target, encoding="utf-8", newline="")
 
-    def __enter__(self) -> Self:
-        if self.target == "-":
-            self._stream = sys.stdout
-            return self
-        path = Path(self.target)
-        try:
-            fd, self._temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-            if path.exists():
-                os.chmod(self._temp, stat.S_IMODE(path.stat().st_mode))
-        except OSError as exc:
-            raise ExportError(f"cannot create {self.target}: {exc.strerror or type(exc).__name__}") from None
-        self._stream = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 16)
-        return self
+    def _error(self, message: str) -> Exception:
+        return ExportError(message)
 
-    @property
-    def stream(self) -> TextIO:
-        assert self._stream is not None, "use AtomicOutput as a context manager"
-        return self._stream
-
-    def commit(self) -> None:
-        """Make the output visible as ``target`` (flush for stdout)."""
-        try:
-            self.stream.flush()
-            if self._temp is not None:
-                os.fsync(self.stream.fileno())
-                self.stream.close()
-                refuse_non_regular(self.target)  # it may have changed since the up-front check
-                os.replace(self._temp, self.target)
-                self._temp = None
-        except HashFileError as exc:
-            raise ExportError(str(exc)) from None
-        except OSError as exc:
-            raise write_error(self.target, exc) from None
-        self.committed = True
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._temp is not None:
-            with contextlib.suppress(OSError):
-                self.stream.close()
-            Path(self._temp).unlink(missing_ok=True)
-            self._temp = None
-
-
-def write_error(target: str, exc: OSError) -> ExportError:
-    if isinstance(exc, BrokenPipeError):
+    def _closed(self) -> Exception:
         return ExportError("the output pipe closed before every lead was written")
-    where = "stdout" if target == "-" else target
-    return ExportError(f"cannot write {where}: {exc.strerror or type(exc).__name__}")
 
 
 class CsvSink:
