@@ -17,6 +17,7 @@ import io
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from leadloop_cli import replaceall
@@ -89,12 +90,9 @@ def run(args: argparse.Namespace) -> int:
         execution = start(target, document)
     except TargetError as exc:
         raise CommandError(f"replace: {exc}") from None
-    if not args.follow:
-        print(json.dumps({"execution_arn": execution, "input": document}) if args.json else execution)
-        return 0
-    if not args.json:
-        print(f"started {execution}")
-    return follow(sfn, execution, timeout=args.timeout, quiet=args.json)
+    return _report_started(
+        args, execution, document, lambda: follow(sfn, execution, timeout=args.timeout, quiet=args.json)
+    )
 
 
 #: Options that describe one audience's replace, which --all takes from the routing instead.
@@ -121,12 +119,21 @@ def run_all(args: argparse.Namespace) -> int:
         execution = replaceall.start(target, document)
     except TargetError as exc:
         raise CommandError(f"replace: {exc}") from None
+    return _report_started(
+        args, execution, document, lambda: replaceall.follow(sfn, execution, timeout=args.timeout, quiet=args.json)
+    )
+
+
+def _report_started(
+    args: argparse.Namespace, execution: str, document: dict[str, Any], follow_it: Callable[[], int]
+) -> int:
+    """Print the started execution (and its input with --json), or follow it to its outcome."""
     if not args.follow:
         print(json.dumps({"execution_arn": execution, "input": document}) if args.json else execution)
         return 0
     if not args.json:
         print(f"started {execution}")
-    return replaceall.follow(sfn, execution, timeout=args.timeout, quiet=args.json)
+    return follow_it()
 
 
 def start(target: Target, document: dict[str, Any]) -> str:

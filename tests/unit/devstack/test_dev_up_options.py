@@ -1,4 +1,5 @@
-"""``leadloop dev up --workers N``: the pool of every function that reserves no concurrency."""
+"""``leadloop dev up`` options that reach the local stack: ``--workers N`` (the pool of every function that
+reserves no concurrency) and ``--secret NAME=VALUE`` (secrets that exist before the stack, as made before a deploy)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,20 @@ def test_workers_out_of_range_are_a_usage_error(value: str, capsys: pytest.Captu
         build_parser().parse_args(["dev", "up", "--workers", value])
     assert exit_info.value.code == 2
     assert f"argument --workers: {value!r} is not a whole number from 1 to {MAX_WORKERS}" in capsys.readouterr().err
+
+
+def test_secrets_reach_the_local_stack(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(leadloop_cli.devstack, "LocalStack", _Recorder)
+    assert main(["dev", "up", "--secret", "crm-token=Bearer a=b", "--secret", "other=x"]) == 1
+    assert _Recorder.seen["secrets"] == {"crm-token": "Bearer a=b", "other": "x"}
+    assert main(["dev", "up"]) == 1
+    assert _Recorder.seen["secrets"] == {}
+    capsys.readouterr()
+
+
+def test_a_secret_without_a_value_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(leadloop_cli.devstack, "LocalStack", _Recorder)
+    assert main(["dev", "up", "--secret", "crm-token"]) == 1
+    assert "--secret 'crm-token': expected KEY=VALUE" in capsys.readouterr().err
