@@ -114,21 +114,6 @@ class StackClient:
         )["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
-    def peek_messages(self, logical_id: str) -> list[str]:
-        """Bodies of the messages on a queue, left in place (received with visibility 0)."""
-        sqs = self.aws("sqs")
-        seen: dict[str, str] = {}
-        for _ in range(50):
-            answer = sqs.receive_message(
-                QueueUrl=self.resources[logical_id], MaxNumberOfMessages=10, VisibilityTimeout=0
-            )
-            batch = answer.get("Messages", [])
-            new = {m["MessageId"]: m["Body"] for m in batch if m["MessageId"] not in seen}
-            if not new:
-                break
-            seen |= new
-        return list(seen.values())
-
     def invoke(self, logical_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.aws("lambda").invoke(
             FunctionName=self.resources[logical_id], Payload=json.dumps(payload).encode()

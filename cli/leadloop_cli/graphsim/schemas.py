@@ -142,9 +142,7 @@ class AudienceIn(_Strict):
     account_id: Id
     name: str | None = None
     description: str = ""
-    customer_file_source: (
-        Literal["USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY", "BOTH_USER_AND_PARTNER_PROVIDED"] | None
-    ) = None
+    customer_file_source: FileSource | None = None
 
 
 class AudienceStatusIn(_Strict):

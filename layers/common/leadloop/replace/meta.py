@@ -37,7 +37,11 @@ STATUS_NORMAL = 200
 STATUS_REPLACING = 414
 STATUS_REPLACE_FAILED = 415
 STATUS_FLAGGED = 471
-_STATUS_NAMES = {"replace_in_progress": STATUS_REPLACING, "replace_error": STATUS_REPLACE_FAILED, "normal": 200}
+_STATUS_NAMES = {
+    "replace_in_progress": STATUS_REPLACING,
+    "replace_error": STATUS_REPLACE_FAILED,
+    "normal": STATUS_NORMAL,
+}
 
 
 class Graph(Protocol):
