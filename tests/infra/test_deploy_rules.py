@@ -281,3 +281,25 @@ def test_the_lead_events_function_may_publish_only_to_its_bus():
     statements = _inline_statements(deployed(), "LeadEventsFunctionRole")
     put = [s for s in statements if "events:PutEvents" in json.dumps(s.get("Action"))]
     assert put and all("LeadEventsBus" in json.dumps(s["Resource"]) for s in put)
+
+
+# ---------------------------------------------------------------- tracing
+def test_functions_are_traced_by_lambda_alone_with_no_tracer_settings():
+    # Given the deployed stack and the layer's code
+    stack = deployed()
+    code = "\n".join(p.read_text() for p in (REPO_ROOT / "layers" / "common" / "leadloop").rglob("*.py"))
+    # Then no code builds a Powertools Tracer (aws-xray-sdk is not in the layer)
+    assert "Tracer(" not in code
+    for function_id in stack.of_type("AWS::Lambda::Function"):
+        props = stack.props(function_id)
+        # And every function is actively traced, so Lambda records its own segments
+        assert props.get("TracingConfig") == {"Mode": "Active"}, function_id
+        # And no function carries settings for a tracer it does not have
+        variables = props.get("Environment", {}).get("Variables", {})
+        assert not [name for name in variables if name.startswith("POWERTOOLS_TRACE")], function_id
+        # And its role may write the segments
+        role = stack.props(f"{function_id}Role") if f"{function_id}Role" in stack.resources else None
+        if role is not None:
+            assert any("AWSXrayWriteOnlyAccess" in json.dumps(arn) for arn in role.get("ManagedPolicyArns", [])), (
+                function_id
+            )
