@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,28 +236,51 @@ def load_template(
     context = StackContext(stack_name=stack_name, region=region, account_id=account_id)
     parameters = resolve_parameters(body.get("Parameters") or {}, parameter_overrides)
     mappings = body.get("Mappings") or {}
-    condition_defs: dict[str, Any] = body.get("Conditions") or {}
+    conditions, condition = _conditions(body.get("Conditions") or {}, context, parameters, mappings)
+    check_rules(body.get("Rules") or {}, Resolver(context=context, parameters=parameters, condition=condition))
+    resources, skipped = _active_resources(body, condition)
+    _link_dependencies(resources, known=set(body["Resources"]), parameters=parameters)
+    return Template(
+        path=path,
+        context=context,
+        parameters=parameters,
+        conditions=conditions,
+        mappings=mappings,
+        resources=resources,
+        skipped=skipped,
+        body=body,
+    )
 
+
+def _conditions(
+    definitions: dict[str, Any], context: StackContext, parameters: dict[str, Any], mappings: dict[str, Any]
+) -> tuple[dict[str, bool], Callable[[str], bool]]:
+    """Every condition's value, evaluated once; conditions may name each other but not loop."""
     conditions: dict[str, bool] = {}
     evaluating: set[str] = set()
 
     def condition(name: str) -> bool:
         if name in conditions:
             return conditions[name]
-        if name not in condition_defs:
+        if name not in definitions:
             raise TemplateError(f"unknown condition {name}")
         if name in evaluating:
             raise TemplateError(f"condition {name} refers to itself")
         evaluating.add(name)
         resolver = Resolver(context=context, parameters=parameters, condition=condition, mappings=mappings)
-        conditions[name] = resolver.condition_value(condition_defs[name])
+        conditions[name] = resolver.condition_value(definitions[name])
         evaluating.discard(name)
         return conditions[name]
 
-    for name in condition_defs:
+    for name in definitions:
         condition(name)
-    check_rules(body.get("Rules") or {}, Resolver(context=context, parameters=parameters, condition=condition))
+    return conditions, condition
 
+
+def _active_resources(
+    body: dict[str, Any], condition: Callable[[str], bool]
+) -> tuple[dict[str, ResourceDef], dict[str, str]]:
+    """The resources whose condition holds, with Globals merged; the others with why they are skipped."""
     globals_section: dict[str, Any] = body.get("Globals") or {}
     resources: dict[str, ResourceDef] = {}
     skipped: dict[str, str] = {}
@@ -280,8 +303,11 @@ def load_template(
             depends_on=_dependencies(logical_id, resource, properties),
             metadata=dict(resource.get("Metadata") or {}),
         )
+    return resources, skipped
 
-    known = set(body["Resources"])
+
+def _link_dependencies(resources: dict[str, ResourceDef], *, known: set[str], parameters: dict[str, Any]) -> None:
+    """Narrow each resource's dependencies to active resources; refuse names the template lacks."""
     for res in resources.values():
         # SAM's implicit role of a function or state machine ("<Id>Role") comes with its owner.
         for name in list(res.depends_on):
@@ -299,14 +325,3 @@ def load_template(
         if unknown:
             raise TemplateError(f"{res.logical_id} refers to unknown names: {', '.join(sorted(unknown))}")
         res.depends_on = {name for name in res.depends_on if name in resources}
-
-    return Template(
-        path=path,
-        context=context,
-        parameters=parameters,
-        conditions=conditions,
-        mappings=mappings,
-        resources=resources,
-        skipped=skipped,
-        body=body,
-    )
