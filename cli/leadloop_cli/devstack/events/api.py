@@ -133,68 +133,92 @@ def build_proxy_event(
 ) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event for one request."""
     now = now or datetime.now(UTC)
-    request_id = request_id or str(uuid.uuid4())
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in headers:
-        single[name] = value
-        multi.setdefault(name, []).append(value)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    query_single: dict[str, str] = {}
-    query_multi: dict[str, list[str]] = {}
-    for name, value in pairs:
-        query_single[name] = value
-        query_multi.setdefault(name, []).append(value)
+    header_single, header_multi = _single_and_multi(headers)
+    query_single, query_multi = _single_and_multi(parse_qsl(query, keep_blank_values=True))
     is_base64 = bool(body) and is_binary(_header(headers, "content-type"), route.binary_media_types)
-    text: str | None = None
-    if is_base64:
-        text = base64.b64encode(body).decode("ascii")
-    elif body:
-        text = body.decode("utf-8", errors="replace")
-    user_agent = _header(headers, "user-agent")
-    epoch_ms = int(now.timestamp() * 1000)
     return {
         "resource": route.path,
         "path": path,
         "httpMethod": method,
-        "headers": single or None,
-        "multiValueHeaders": multi or None,
+        "headers": header_single or None,
+        "multiValueHeaders": header_multi or None,
         "queryStringParameters": query_single or None,
         "multiValueQueryStringParameters": query_multi or None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
-        "requestContext": {
-            "resourceId": format(zlib.crc32(route.path.encode()) & 0xFFFFFF, "06x"),
-            "resourcePath": route.path,
-            "httpMethod": method,
-            "extendedRequestId": base64.b32encode(uuid.uuid4().bytes)[:16].decode().rstrip("="),
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{route.stage}{path}",
-            "accountId": account_id,
-            "protocol": "HTTP/1.1",
-            "stage": route.stage,
-            "domainPrefix": route.rest_api_id,
-            "requestTimeEpoch": epoch_ms,
-            "requestId": request_id,
-            "identity": {
-                "cognitoIdentityPoolId": None,
-                "accountId": None,
-                "cognitoIdentityId": None,
-                "caller": None,
-                "sourceIp": source_ip,
-                "principalOrgId": None,
-                "accessKey": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-                "userArn": None,
-                "userAgent": user_agent,
-                "user": None,
-            },
-            "domainName": f"{route.rest_api_id}.execute-api.localhost",
-            "apiId": route.rest_api_id,
-        },
-        "body": text,
+        "requestContext": _request_context(
+            route,
+            method=method,
+            path=path,
+            account_id=account_id,
+            request_id=request_id or str(uuid.uuid4()),
+            now=now,
+            identity=_identity(source_ip, _header(headers, "user-agent")),
+        ),
+        "body": _body_text(body, is_base64),
         "isBase64Encoded": is_base64,
+    }
+
+
+def _single_and_multi(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """API Gateway's two views of repeated names: the last value, and every value in order."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return single, multi
+
+
+def _body_text(body: bytes, is_base64: bool) -> str | None:
+    if is_base64:
+        return base64.b64encode(body).decode("ascii")
+    return body.decode("utf-8", errors="replace") if body else None
+
+
+def _request_context(
+    route: ApiRoute,
+    *,
+    method: str,
+    path: str,
+    account_id: str,
+    request_id: str,
+    now: datetime,
+    identity: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "resourceId": format(zlib.crc32(route.path.encode()) & 0xFFFFFF, "06x"),
+        "resourcePath": route.path,
+        "httpMethod": method,
+        "extendedRequestId": base64.b32encode(uuid.uuid4().bytes)[:16].decode().rstrip("="),
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "path": f"/{route.stage}{path}",
+        "accountId": account_id,
+        "protocol": "HTTP/1.1",
+        "stage": route.stage,
+        "domainPrefix": route.rest_api_id,
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "requestId": request_id,
+        "identity": identity,
+        "domainName": f"{route.rest_api_id}.execute-api.localhost",
+        "apiId": route.rest_api_id,
+    }
+
+
+def _identity(source_ip: str, user_agent: str | None) -> dict[str, Any]:
+    return {
+        "cognitoIdentityPoolId": None,
+        "accountId": None,
+        "cognitoIdentityId": None,
+        "caller": None,
+        "sourceIp": source_ip,
+        "principalOrgId": None,
+        "accessKey": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
+        "userArn": None,
+        "userAgent": user_agent,
+        "user": None,
     }
 
 
