@@ -120,17 +120,31 @@ def test_rows_carry_the_routed_account_and_pageuid_pages():
         FormRoute.model_validate({"form_id": "9", "page_id": "77", "account_id": "9001x"})
 
 
-def test_refused_cells_are_counted_by_key_for_the_batch_and_reset():
-    from leadloop.hasher.reporting import emit_rejected
+def test_refused_cells_are_counted_by_key_for_the_batch():
+    from leadloop.hasher.reporting import RejectedCells
     from leadloop.hasher.service import LeadChange, rows_for
     from leadloop.routing import FormRoute
 
+    # Given a batch's tally and three leads with a bad phone, then one with a bad phone and email
     route = FormRoute.model_validate({"form_id": "9", "page_id": "77", "audience_ids": ["111"]})
-    emit_rejected()  # start from a clean batch
+    rejected = RejectedCells()
     for n in range(3):
         image = {"leadgen_id": str(n), "form_id": "9", "field_data": answers(email=f"p{n}@b.co", phone_number="12")}
-        rows_for(LeadChange("add", image), route)
+        rows_for(LeadChange("add", image), route, rejected)
     image = {"leadgen_id": "9", "form_id": "9", "field_data": answers(email="not-an-email", phone_number="x")}
-    rows_for(LeadChange("add", image), route)
-    assert emit_rejected() == {"PHONE": 4, "EMAIL": 1}
-    assert emit_rejected() == {}
+    # When their rows are made with the tally
+    rows_for(LeadChange("add", image), route, rejected)
+    # Then the batch's emission counts each key once per rejected cell
+    assert rejected.emit() == {"PHONE": 4, "EMAIL": 1}
+
+
+def test_emitting_the_rejected_cells_resets_the_tally():
+    from leadloop.hasher.reporting import RejectedCells
+
+    # Given a tally that has been emitted
+    rejected = RejectedCells()
+    rejected.count([("PHONE", "invalid_phone")])
+    rejected.emit()
+    # When it is emitted again
+    # Then nothing is published twice
+    assert rejected.emit() == {}

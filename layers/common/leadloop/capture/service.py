@@ -11,12 +11,12 @@ dropped: an error that leaves work unqueued propagates so the caller answers 5xx
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from leadloop.batch.backoff import backoff_with_jitter
 from leadloop.capture import throttle
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
@@ -254,8 +254,7 @@ def _queued(message: FetchRetryMessage, *, delay: int) -> OutgoingMessage:
 def _delay_for(error: GraphError, attempt: int, deps: CaptureDeps) -> int:
     if isinstance(error, GraphAuthError):
         return AUTH_RETRY_DELAY_SECONDS
-    backoff = deps.base_retry_delay * (2 ** max(0, attempt - 1))
-    return int(min(MAX_DELAY_SECONDS, backoff * random.uniform(0.8, 1.2)))
+    return int(backoff_with_jitter(deps.base_retry_delay, attempt, cap=MAX_DELAY_SECONDS))
 
 
 def _note_error(error: GraphError, note: LeadNotification) -> None:

@@ -15,9 +15,9 @@ Nothing waits forever: once a lead has waited ``max_wait`` seconds since it was 
 from __future__ import annotations
 
 import math
-import random
 from typing import Final
 
+from leadloop.batch.backoff import doubled, jittered
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphThrottledError
 from leadloop.graph.errors import DEFAULT_THROTTLE_WAIT_SECONDS
@@ -36,9 +36,9 @@ def is_waiting(message: FetchRetryMessage, now: int) -> bool:
 
 def wait_seconds(error: GraphThrottledError, throttled: int) -> int:
     """Meta's wait (a day at most), at least a minute doubling per throttle to an hour, plus up to 10%."""
-    grown = min(MAX_BACKOFF_SECONDS, DEFAULT_THROTTLE_WAIT_SECONDS * 2.0 ** min(16, max(0, throttled - 1)))
+    grown = min(MAX_BACKOFF_SECONDS, doubled(DEFAULT_THROTTLE_WAIT_SECONDS, throttled))
     said = min(float(DAY_SECONDS), float(error.retry_after))
-    return math.ceil(max(said, grown) * random.uniform(1.0, 1.1))
+    return math.ceil(jittered(max(said, grown), 1.0, 1.1))
 
 
 def waited_too_long(message: FetchRetryMessage, *, now: int, max_wait: int) -> bool:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from leadloop.batch.deadline import time_left as context_time_left
+from leadloop.batch.settle import settle_stream
 from leadloop.events.changes import LeadChange, LeadEventSource, lead_change
 from leadloop.events.detail import SOURCE, captured_detail, forgotten_detail, form_of, without_answers
 from leadloop.events.publisher import MAX_REQUEST_BYTES, EventEntry, EventPublisher
@@ -36,10 +37,6 @@ class EventsDeps:
     publisher: EventPublisher
     parking: MessageQueue
     clock: Callable[[], float]
-
-
-class NotPublished(Exception):
-    """The record's event is neither on the bus nor parked."""
 
 
 def build_entry(source: LeadEventSource, routing: Routing) -> EventEntry:
@@ -73,21 +70,8 @@ def parked_message(leadgen_id: str, change: str, reason: str, now: int) -> Outgo
 
 def consume(event: dict[str, Any], context: Any, deps: EventsDeps) -> dict[str, Any]:
     records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
-    failed = publish_records(records, deps, time_left=lambda: _time_left(context))
-
-    def record_handler(record: DynamoDBRecord) -> None:
-        if record.dynamodb and str(record.dynamodb.sequence_number) in failed:
-            raise NotPublished(record.dynamodb.sequence_number)
-
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
-
-
-def _time_left(context: Any) -> float:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return remaining() / 1000.0 if callable(remaining) else 60.0
+    failed = publish_records(records, deps, time_left=context_time_left(context))
+    return settle_stream(event, context, failed)
 
 
 def publish_records(records: list[DynamoDBRecord], deps: EventsDeps, *, time_left: Callable[[], float]) -> set[str]:

@@ -10,7 +10,6 @@ returned with its reason, for the caller to park. Entry sizes are counted as AWS
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from leadloop.batch.backoff import backoff_with_jitter
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024  # "the total entry size must be less than 256KB"
@@ -104,7 +105,7 @@ class EventPublisher:
         reasons: dict[str, str] = {}
         for attempt in range(self._attempts):
             if attempt:
-                delay = self._base_delay * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                delay = backoff_with_jitter(self._base_delay, attempt, jitter=(0.5, 1.0))
                 if time_left() < delay + 2.0:
                     break
                 self._sleep(delay)

@@ -16,25 +16,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from leadloop.batch.settle import settle_stream
 from leadloop.hasher.failures import change_of, describe, describe_all, sequence_of
 from leadloop.hasher.markers import MarkerError
 from leadloop.hasher.packing import AudienceRow
-from leadloop.hasher.reporting import emit_rejected
+from leadloop.hasher.reporting import RejectedCells
 from leadloop.hasher.service import HasherDeps, rows_for_change, send_all
 from leadloop.observability import logger
 
 
-class NotQueued(Exception):
-    """The record's rows are not on AudienceQueue yet."""
-
-
 def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, Any]:
     records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
+    rejected = RejectedCells()
     try:
-        failed = _queue_rows(records, deps)
+        failed = _queue_rows(records, deps, rejected)
     except MarkerError:
         raise  # StateTable refused: the invocation fails and Lambda retries the batch
     except Exception:
@@ -42,19 +39,11 @@ def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, 
         logger.exception("the stream batch failed as a whole", extra={"records": len(records)})
         deps.markers.record(describe_all(records, deps.routing))
         raise
-    emit_rejected()
-
-    def record_handler(record: DynamoDBRecord) -> None:
-        if record.dynamodb and str(record.dynamodb.sequence_number) in failed:
-            raise NotQueued(record.dynamodb.sequence_number)
-
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
+    rejected.emit()
+    return settle_stream(event, context, failed)
 
 
-def _queue_rows(records: list[DynamoDBRecord], deps: HasherDeps) -> set[str]:
+def _queue_rows(records: list[DynamoDBRecord], deps: HasherDeps, rejected: RejectedCells) -> set[str]:
     """Queue every record's rows; returns the sequence numbers of failed records (already recorded)."""
     routing = deps.routing()
     pending: list[tuple[str, AudienceRow]] = []
@@ -64,7 +53,7 @@ def _queue_rows(records: list[DynamoDBRecord], deps: HasherDeps) -> set[str]:
         sequence = sequence_of(record)
         try:
             change = change_of(record)
-            rows = rows_for_change(change, routing) if change is not None else []
+            rows = rows_for_change(change, routing, rejected) if change is not None else []
         except Exception:
             logger.exception("a stream record could not be hashed", extra={"sequence_number": sequence})
             outcomes[sequence] = (record, None)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.packing import AudienceRow, GroupKey, pack
-from leadloop.hasher.reporting import count_rejected
+from leadloop.hasher.reporting import RejectedCells
 from leadloop.leads.models import LeadStatus
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import OutgoingMessage
@@ -101,13 +101,18 @@ class HasherDeps:
     markers: Markers
 
 
-def rows_for(change: LeadChange, route: FormRoute) -> list[AudienceRow]:
-    """The row this change sends to each audience the form feeds (none without identifiers)."""
+def rows_for(change: LeadChange, route: FormRoute, rejected: RejectedCells | None = None) -> list[AudienceRow]:
+    """The row this change sends to each audience the form feeds (none without identifiers).
+
+    ``rejected`` tallies the cells that could not be normalized, for the batch's metric; callers
+    outside the stream consumer (replays, markers) pass none.
+    """
     schema = route_schema(route)
     hashed = lead_row(change.image.get("field_data"), route)
     if hashed.rejected:
         metrics.add_metric(name="LeadCellsRejected", unit=MetricUnit.Count, value=len(hashed.rejected))
-        count_rejected(hashed.rejected)
+        if rejected is not None:
+            rejected.count(hashed.rejected)
         logger.info(
             "some lead answers could not be normalized",
             extra={"leadgen_id": change.lead_id, "rejected": [f"{key}:{reason}" for key, reason in hashed.rejected]},
@@ -129,13 +134,13 @@ def rows_for(change: LeadChange, route: FormRoute) -> list[AudienceRow]:
     ]
 
 
-def rows_for_change(change: LeadChange, routing: Routing) -> list[AudienceRow]:
+def rows_for_change(change: LeadChange, routing: Routing, rejected: RejectedCells | None = None) -> list[AudienceRow]:
     """The rows one change produces (none when its form feeds no audience)."""
     route = routing.form(change.form_id or "")
     if route is None or not route.audience_ids:
         metrics.add_metric(name="LeadNotRouted", unit=MetricUnit.Count, value=1)
         return []
-    return rows_for(change, route)
+    return rows_for(change, route, rejected)
 
 
 def send_all(rows: Sequence[tuple[str, AudienceRow]], deps: HasherDeps) -> set[str]:

@@ -11,9 +11,9 @@ while dead-lettering a message that still has rows to retry would lose them.
 from __future__ import annotations
 
 import enum
-import random
 from dataclasses import dataclass
 
+from leadloop.batch.backoff import backoff_with_jitter
 from leadloop.graph import GraphAuthError, GraphError, GraphThrottledError
 
 #: Business Use Case limits: Meta counts these per ad account (80003 is Custom Audience's).
@@ -73,5 +73,4 @@ class Policy:
 
     def retry_delay(self, receive_count: int) -> int:
         """Exponential backoff with jitter on the message's receive count."""
-        backoff = self.retry_base_delay * (2 ** max(0, min(receive_count, 20) - 1))
-        return int(min(self.max_retry_delay, backoff * random.uniform(0.8, 1.2)))
+        return int(backoff_with_jitter(self.retry_base_delay, receive_count, cap=self.max_retry_delay))
