@@ -3,53 +3,23 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
 
-from leadloop.graph import GraphClient, GraphResponse
+from leadloop.graph import GraphClient
 from leadloop.graph.errors import GraphAuthError, GraphPermanentError
-from leadloop.graph.usage import GraphUsage
 from leadloop_cli.smoke.audiences import removal_form
 from leadloop_cli.smoke.diagnosis import Clues, explain
 from leadloop_cli.smoke.meta import ExistingTestLead, MetaSide, page_token_client
 from leadloop_cli.smoke.person import PersonRow
 from leadloop_cli.smoke.probes import QueueQuiet, is_member
+from tests.support.graph import FakeGraph
 
 from .smoke_fakes import Clock
 
 H1, H2 = "a" * 64, "b" * 64
-
-
-@dataclass
-class FakeGraph:
-    """Answers by (method, path); an exception value is raised. Records the calls (no tokens here)."""
-
-    answers: dict[tuple[str, str], Any]
-    calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
-
-    def _answer(self, method: str, path: str, data: Any) -> GraphResponse:
-        self.calls.append((method, path, dict(data or {})))
-        value = self.answers[(method, path)]
-        if isinstance(value, Exception):
-            raise value
-        return GraphResponse(200, value, GraphUsage.from_headers({}))
-
-    def post(self, path: str, data: Any = None, **_: Any) -> GraphResponse:
-        return self._answer("POST", path, data)
-
-    def get(self, path: str, params: Any = None, **_: Any) -> GraphResponse:
-        return self._answer("GET", path, params)
-
-    def delete(self, path: str, data: Any = None, **_: Any) -> GraphResponse:
-        return self._answer("DELETE", path, data)
-
-    def get_page(self, path: str, params: Any = None, **_: Any) -> Any:
-        from leadloop.graph.client import GraphPage
-
-        body = self.get(path, params).data
-        return GraphPage(body["data"], None, None, GraphUsage.from_headers({}))
 
 
 def meta(graph: FakeGraph, app_id: str | None = "900") -> MetaSide:
@@ -57,29 +27,42 @@ def meta(graph: FakeGraph, app_id: str | None = "900") -> MetaSide:
 
 
 def test_create_sends_the_answers_as_a_json_array_and_returns_the_id():
-    graph = FakeGraph({("POST", "205/test_leads"): {"id": "1001"}})
-    assert meta(graph).create("205", [{"name": "email", "values": ["x@example.com"]}]) == "1001"
-    [(_, _, data)] = graph.calls
-    assert json.loads(data["field_data"]) == [{"name": "email", "values": ["x@example.com"]}]
+    # Given Meta creates the test lead 1001
+    graph = FakeGraph(answers={("POST", "205/test_leads"): {"id": "1001"}})
+    # When the smoke creates a test lead with one answer
+    lead_id = meta(graph).create("205", [{"name": "email", "values": ["x@example.com"]}])
+    # Then the id is Meta's and the answers went as a JSON array
+    assert lead_id == "1001"
+    [call] = graph.calls
+    assert json.loads(call.params["field_data"]) == [{"name": "email", "values": ["x@example.com"]}]
 
 
 def test_a_code_100_refusal_with_a_listed_test_lead_is_an_existing_test_lead():
+    # Given the form already has test lead 999, so Meta refuses a new one with code 100
     refused = GraphPermanentError("(#100) This form already has a test lead", code=100)
-    graph = FakeGraph({("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": [{"id": "999"}]}})
+    graph = FakeGraph(
+        answers={("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": [{"id": "999"}]}}
+    )
+    # When the smoke creates a test lead
     with pytest.raises(ExistingTestLead) as caught:
         meta(graph).create("205", [])
+    # Then the refusal names the existing lead
     assert caught.value.lead_ids == ["999"]
 
 
 def test_a_code_100_refusal_without_a_test_lead_stays_metas_error():
+    # Given Meta refuses with code 100 while the form lists no test lead
     refused = GraphPermanentError("(#100) Invalid parameter", code=100)
-    graph = FakeGraph({("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": []}})
+    graph = FakeGraph(answers={("POST", "205/test_leads"): refused, ("GET", "205/test_leads"): {"data": []}})
+    # When / Then creating a test lead raises Meta's error
     with pytest.raises(GraphPermanentError):
         meta(graph).create("205", [])
 
 
 def test_an_answer_without_an_id_is_an_error():
-    graph = FakeGraph({("POST", "205/test_leads"): {"success": True}})
+    # Given Meta answers the creation without a lead id
+    graph = FakeGraph(answers={("POST", "205/test_leads"): {"success": True}})
+    # When / Then the smoke says so
     with pytest.raises(GraphPermanentError, match="no lead id"):
         meta(graph).create("205", [])
 
@@ -94,29 +77,58 @@ def test_an_answer_without_an_id_is_an_error():
     ],
 )
 def test_page_installed_reads_our_apps_leadgen_install(apps, installed):
-    graph = FakeGraph({("GET", "104/subscribed_apps"): {"data": apps}})
+    # Given the Page's installed apps
+    graph = FakeGraph(answers={("GET", "104/subscribed_apps"): {"data": apps}})
+    # When / Then the Page counts as installed only with our app subscribed to leadgen
     assert meta(graph).page_installed("104") is installed
 
 
 def test_page_installed_is_unknown_when_meta_refuses():
-    graph = FakeGraph({("GET", "104/subscribed_apps"): GraphAuthError("no", code=200)})
+    # Given Meta refuses to list the Page's apps
+    graph = FakeGraph(answers={("GET", "104/subscribed_apps"): GraphAuthError("no", code=200)})
+    # When / Then the install is unknown
     assert meta(graph).page_installed("104") is None
 
 
-def test_the_page_token_comes_from_the_secret_or_from_meta():
+def test_the_page_token_comes_from_the_secret_when_it_holds_one():
+    # Given a secret holding the Page's own token
     made: list[str] = []
+    shared = FakeGraph(answers={("GET", "104"): {"id": "104", "access_token": "EAAB-from-meta"}})
 
     def make(token: str) -> GraphClient:
         made.append(token)
-        return cast(GraphClient, FakeGraph({}))
+        return cast(GraphClient, FakeGraph())
 
-    shared = FakeGraph({("GET", "104"): {"id": "104", "access_token": "EAAB-from-meta"}})
+    # When the smoke builds the Page's client
     page_token_client(cast(GraphClient, shared), "104", make, "EAAB-own")
-    assert made == ["EAAB-own"] and shared.calls == []
+    # Then it uses the secret's token without asking Meta
+    assert made == ["EAAB-own"]
+    assert shared.calls == []
+
+
+def test_the_page_token_comes_from_meta_when_the_secret_has_none():
+    # Given no Page token in the secret, and Meta giving one for the Page
+    made: list[str] = []
+    shared = FakeGraph(answers={("GET", "104"): {"id": "104", "access_token": "EAAB-from-meta"}})
+
+    def make(token: str) -> GraphClient:
+        made.append(token)
+        return cast(GraphClient, FakeGraph())
+
+    # When the smoke builds the Page's client
     page_token_client(cast(GraphClient, shared), "104", make, None)
-    assert made[-1] == "EAAB-from-meta" and shared.calls[-1][2] == {"fields": "access_token"}
-    refusing = FakeGraph({("GET", "104"): GraphAuthError("no role", code=200)})
-    assert page_token_client(cast(GraphClient, refusing), "104", make, None) is cast(GraphClient, refusing)
+    # Then it asked Meta for the Page's access token and uses it
+    assert made == ["EAAB-from-meta"]
+    assert shared.calls == [("GET", "104", {"fields": "access_token"})]
+
+
+def test_the_shared_client_serves_when_meta_refuses_the_page_token():
+    # Given Meta refuses the Page's token
+    refusing = FakeGraph(answers={("GET", "104"): GraphAuthError("no role", code=200)})
+    # When the smoke builds the Page's client
+    client = page_token_client(cast(GraphClient, refusing), "104", lambda token: cast(GraphClient, FakeGraph()), None)
+    # Then it keeps the shared client
+    assert client is cast(GraphClient, refusing)
 
 
 def test_the_removal_payload_carries_hashes_in_schema_order_and_page_ids_for_pageuid():
