@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from leadloop.health import service, wiring
 from leadloop.health.request import parse_request
 from leadloop.observability import logger, metrics
@@ -11,7 +13,7 @@ from leadloop.observability import logger, metrics
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_request(event)
     deps = wiring.health_deps()
     report = service.run_checks(deps, page_id=request.page_id, only=request.checks)

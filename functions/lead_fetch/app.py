@@ -6,6 +6,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from leadloop.capture import wiring
 from leadloop.observability import logger, metrics
 from leadloop.webhook import endpoint
@@ -31,7 +33,7 @@ def _notify(raw_body: bytes, signature: str | None) -> endpoint.HttpAnswer:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("Records"):
         # Imported here: webhook calls (the latency-critical path) never pay for batch processing.
         from leadloop.capture import retry_consumer
