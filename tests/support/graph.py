@@ -46,6 +46,8 @@ class GraphCall(NamedTuple):
 
 #: What a call is answered with (see the module docstring).
 Answer = Any
+#: Where an answer applies: a path (any method) or a (method, path) pair.
+Route = str | tuple[str, str]
 
 
 def unsupported(call: GraphCall) -> GraphError:
@@ -61,13 +63,13 @@ class FakeGraph:
     def __init__(
         self,
         *script: Answer,
-        answers: Mapping[str | tuple[str, str], Answer] | None = None,
+        answers: Mapping[Any, Answer] | None = None,
         otherwise: Answer = unsupported,
         clock: Callable[[], float] | None = None,
         version: str = "v25.0",
     ) -> None:
         self.script: list[Answer] = list(script)
-        self.answers: dict[str | tuple[str, str], Answer] = dict(answers or {})
+        self.answers: dict[Route, Answer] = dict(answers or {})
         self.otherwise = otherwise
         self.clock = clock
         self.version = version

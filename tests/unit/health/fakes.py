@@ -1,19 +1,18 @@
-"""Fakes for the health checks: a scripted Graph, lead counts, a report store and an alerts sink.
+"""Fakes for the health checks: Graph answers per Page, lead counts, a report store and an alerts sink.
 
 Tokens are distinctive strings so a test can scan every finding for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadloop.graph import GraphError, GraphPermanentError, GraphResponse, GraphUsage
 from leadloop.health.checks import Context
 from leadloop.health.findings import Report
 from leadloop.health.service import HealthDeps, problem_keys, report_json
 from leadloop.routing import FormRoute
+from tests.support.graph import Answer, FakeGraph, GraphCall
 
 NOW = 1_750_000_000
 DAY = 86400
@@ -24,29 +23,6 @@ PAGE_TOKENS = {"111": "EAApage111-vv31-DO-NOT-LEAK", "222": "EAApage222-mm52-DO-
 ALL_TOKENS = (APP_TOKEN, "APPSECRET-zq81", SHARED_TOKEN, *PAGE_TOKENS.values())
 CAPTURE = ["leads_retrieval", "pages_manage_metadata", "pages_show_list", "pages_read_engagement"]
 FULL = [*CAPTURE, "ads_management"]
-
-#: An answer: the response's data, an error to raise, or a function of the call's params giving either.
-Answer = Any | GraphError | Callable[[Mapping[str, str] | None], Any]
-
-
-class FakeGraph:
-    """``get`` answers from ``answers[path]``; unknown paths are Meta's "unsupported get request"."""
-
-    def __init__(self, name: str, answers: dict[str, Answer] | None = None) -> None:
-        self.name = name
-        self.answers: dict[str, Answer] = answers or {}
-        self.calls: list[tuple[str, dict[str, str] | None]] = []
-
-    def get(self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
-        self.calls.append((path, dict(params) if params is not None else None))
-        if path not in self.answers:
-            raise GraphPermanentError("Unsupported get request", code=100, subcode=33, http_status=400)
-        answer = self.answers[path]
-        if callable(answer):
-            answer = answer(params)
-        if isinstance(answer, GraphError):
-            raise answer
-        return GraphResponse(status=200, data=answer, usage=GraphUsage())
 
 
 class FakeLeads:
@@ -118,13 +94,13 @@ class Rig:
     def __post_init__(self) -> None:
         tokens = {token: debug() for token in [*PAGE_TOKENS.values(), SHARED_TOKEN]}
         self.debug_answers: dict[str, Answer] = dict(tokens)
-        self.app = FakeGraph("app", {"debug_token": self._debug_token})
+        self.app = FakeGraph(answers={"debug_token": self._debug_token})
         self.pages: dict[str | None, FakeGraph] = {}
         for page_id in (*PAGE_TOKENS, None):
             answers: dict[str, Answer] = {}
             if page_id is not None:
                 answers[f"{page_id}/subscribed_apps"] = subscribed((APP_ID, ["leadgen", "feed"]))
-            self.pages[page_id] = FakeGraph(f"page {page_id}", answers)
+            self.pages[page_id] = FakeGraph(answers=answers)
         for r in self.routes:
             self.pages[r.page_id].answers[f"{r.form_id}/leads"] = {"data": [{"id": "9"}]}
         for audience_id in ("238001", "238002"):
@@ -139,9 +115,8 @@ class Rig:
         self.asked_for: list[str | None] = []
         self.contexts = 0
 
-    def _debug_token(self, params: Mapping[str, str] | None) -> Any:
-        assert params is not None
-        return self.debug_answers[params["input_token"]]
+    def _debug_token(self, call: GraphCall) -> Any:
+        return self.debug_answers[call.params["input_token"]]
 
     def graph_for_page(self, page_id: str | None) -> FakeGraph:
         self.asked_for.append(page_id)

@@ -33,20 +33,24 @@ def auth_error(code: int = 200, subcode: int | None = None) -> GraphAuthError:
 
 
 def test_token_valid_never_expiring_with_every_scope_is_ok():
+    # Given every token is valid, never expires and has every scope
     rig = Rig()
+    # When the token check runs
     findings = checks.token(rig.context())
+    # Then each token is OK and said to never expire
     assert [(f.subject, f.status) for f in findings] == [
         ("page 111", Status.OK),
         ("page 222", Status.OK),
         ("audience token", Status.OK),
     ]
     assert "never expires" in findings[0].detail
+    # And each token was debugged once, through the app token, not the Page's
     assert rig.app.calls == [
-        ("debug_token", {"input_token": P111}),
-        ("debug_token", {"input_token": P222}),
-        ("debug_token", {"input_token": SHARED_TOKEN}),
+        ("GET", "debug_token", {"input_token": P111}),
+        ("GET", "debug_token", {"input_token": P222}),
+        ("GET", "debug_token", {"input_token": SHARED_TOKEN}),
     ]
-    assert rig.asked_for == []  # debug_token goes through the app token, not the Page's
+    assert rig.asked_for == []
 
 
 def test_token_with_a_far_expiry_is_ok_and_says_how_long():
@@ -161,11 +165,14 @@ def test_a_debug_token_error_fails_that_page_only(error, action):
 
 
 def test_subscription_ok_when_our_app_has_leadgen():
+    # Given our app is installed with leadgen on both Pages
     rig = Rig()
+    # When the subscription check runs
     findings = checks.subscription(rig.context())
+    # Then both Pages are OK, each read once with its own token
     assert [(f.subject, f.status) for f in findings] == [("page 111", Status.OK), ("page 222", Status.OK)]
-    assert rig.asked_for == ["111", "222"]  # each Page's own token
-    assert rig.pages["111"].calls == [("111/subscribed_apps", None)]
+    assert rig.asked_for == ["111", "222"]
+    assert rig.pages["111"].calls == [("GET", "111/subscribed_apps", {})]
 
 
 def test_subscription_fails_when_no_app_is_installed():
@@ -214,16 +221,21 @@ def test_subscription_graph_error_fails_with_the_code():
 
 
 def test_lead_read_ok_for_every_routed_form_with_a_one_lead_read():
+    # Given three routed forms Meta lets us read
     rig = Rig()
+    # When the lead read check runs
     findings = checks.lead_read(rig.context())
+    # Then each form is OK, read with its Page's token
     assert [(f.subject, f.status) for f in findings] == [
         ("form 1001", Status.OK),
         ("form 1002", Status.OK),
         ("form 2001", Status.OK),
     ]
     assert rig.asked_for == ["111", "111", "222"]
-    path, params = rig.pages["111"].calls[0]
-    assert path == "1001/leads" and params is not None and params["limit"] == "1"
+    # And a form's read asks for one lead
+    first = rig.pages["111"].calls[0]
+    assert first.path == "1001/leads"
+    assert first.params["limit"] == "1"
 
 
 def test_lead_read_auth_error_points_at_leads_access_and_development_mode():
@@ -267,12 +279,16 @@ def audience_body(code: int, subtype: str | None = "CUSTOM", **extra):
 
 
 def test_audiences_ok_read_once_each_with_the_shared_token():
+    # Given two healthy audiences, one of them routed from two forms
     rig = Rig(routes=[route("1001", "111", "238001", "238002"), route("2001", "222", "238001")])
+    # When the audience check runs
     findings = checks.audience(rig.context())
+    # Then both are OK with their subtype and status
     assert [(f.subject, f.status) for f in findings] == [("audience 238001", Status.OK), ("audience 238002", Status.OK)]
     assert findings[0].detail == "CUSTOM, operation_status 200"
+    # And each was read once, with the shared token
     assert rig.asked_for == [None]
-    assert [p for p, _ in rig.pages[None].calls] == ["238001", "238002"]
+    assert rig.pages[None].paths() == ["238001", "238002"]
 
 
 def test_no_routed_audience_means_no_audience_finding():
@@ -391,14 +407,28 @@ def test_the_broken_rig_finds_a_problem_in_every_check():
     assert failing == set(CHECKS)
 
 
-def test_a_lead_we_hold_is_read_by_id_so_development_mode_is_caught():
+def test_a_lead_we_hold_is_read_by_id():
+    # Given we hold lead 777000 of form 1002, and Meta returns it
     rig = Rig(routes=[route("1002", "111")])
     rig.leads.latest["1002"] = "777000"
     rig.pages["111"].answers["777000"] = {"id": "777000"}
+    # When the lead read check runs
     [ok] = checks.lead_read(rig.context())
-    assert ok.status is Status.OK and ("777000", {"fields": "id"}) in rig.pages["111"].calls
+    # Then the form is OK and the lead was read by its id
+    assert ok.status is Status.OK
+    assert ("GET", "777000", {"fields": "id"}) in rig.pages["111"].calls
+
+
+def test_a_lead_we_hold_that_meta_refuses_points_at_development_mode():
+    # Given we hold lead 777000 of form 1002, and Meta refuses it (an app in Development mode)
+    rig = Rig(routes=[route("1002", "111")])
+    rig.leads.latest["1002"] = "777000"
     rig.pages["111"].answers["777000"] = GraphAuthError(
         "(#10) Application does not have permission for this action", code=10, http_status=403
     )
+    # When the lead read check runs
     [f] = checks.lead_read(rig.context())
-    assert f.status is Status.FAIL and "Development mode" in f.action and "Leads Access" in f.action
+    # Then the form fails, and the action names Development mode and Leads Access
+    assert f.status is Status.FAIL
+    assert "Development mode" in f.action
+    assert "Leads Access" in f.action

@@ -50,16 +50,22 @@ def test_a_healthy_setup_runs_every_check_and_is_ok():
 
 
 def test_page_id_limits_every_check_to_that_pages_routes():
+    # Given two Pages with routed forms
     rig = Rig()
+    # When the checks run for Page 222 only
     result = run_checks(rig.deps(), page_id="222")
+    # Then only Page 222's subjects are checked, and the run is partial
     subjects = {f.subject for f in result.findings}
     assert subjects == {"page 222", "form 2001", "audience 238002", "audience token"}
-    assert rig.app.calls == [
-        ("debug_token", {"input_token": PAGE_TOKENS["222"]}),
-        ("debug_token", {"input_token": SHARED_TOKEN}),  # the Page's audiences are uploaded with it
-    ]
-    assert rig.pages["111"].calls == [] and rig.leads.calls == [("2001", NOW - 7 * 86400)]
     assert result.partial is True
+    # And only its token and the shared one (its audiences are uploaded with it) were debugged
+    assert rig.app.calls == [
+        ("GET", "debug_token", {"input_token": PAGE_TOKENS["222"]}),
+        ("GET", "debug_token", {"input_token": SHARED_TOKEN}),
+    ]
+    # And nothing was read for Page 111
+    assert rig.pages["111"].calls == []
+    assert rig.leads.calls == [("2001", NOW - 7 * 86400)]
 
 
 def test_only_runs_the_named_checks():
