@@ -1,4 +1,4 @@
-"""Fakes for the uploader's dependencies: a scripted Graph client, queues, locks, visibility."""
+"""Fakes for the uploader's dependencies: Graph's answer to an upload, queues, locks, visibility."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadloop.graph import GraphError, GraphResponse, GraphUsage
 from leadloop.queues import OutgoingMessage
 from leadloop.uploader.outcomes import Policy
 from leadloop.uploader.service import UploaderDeps
+from tests.support.graph import FakeGraph, GraphCall
 
 SCHEMA = ["EMAIL", "PHONE"]
 
@@ -38,28 +38,10 @@ def record(message_id: str, body: Any, receive_count: int = 1) -> dict[str, Any]
     }
 
 
-@dataclass
-class FakeGraph:
-    """Answers each ``post`` from ``script`` (an error to raise, or None for success)."""
-
-    script: list[GraphError | None] = field(default_factory=list)
-    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def post(self, path: str, data: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
-        form = dict(data or {})
-        self.calls.append((path, form))
-        outcome = self.script.pop(0) if self.script else None
-        if outcome is not None:
-            raise outcome
-        rows = len(json.loads(form["payload"])["data"])
-        return GraphResponse(
-            200,
-            {"audience_id": path.split("/", maxsplit=1)[0], "num_received": rows, "num_invalid_entries": 0},
-            GraphUsage(),
-        )
-
-    def payloads(self) -> list[dict[str, Any]]:
-        return [json.loads(form["payload"]) for _, form in self.calls]
+def users_received(call: GraphCall) -> dict[str, Any]:
+    """Meta's answer to an upload it accepted: every row received."""
+    rows = len(json.loads(call.params["payload"])["data"])
+    return {"audience_id": call.path.split("/", maxsplit=1)[0], "num_received": rows, "num_invalid_entries": 0}
 
 
 @dataclass
@@ -93,7 +75,7 @@ class FakeQueue:
 
 @dataclass
 class Rig:
-    graph: FakeGraph = field(default_factory=FakeGraph)
+    graph: FakeGraph = field(default_factory=lambda: FakeGraph(otherwise=users_received))
     locks: FakeLocks = field(default_factory=FakeLocks)
     hider: FakeHider = field(default_factory=FakeHider)
     requeue: FakeQueue = field(default_factory=FakeQueue)
@@ -112,13 +94,3 @@ class Rig:
             "clock": lambda: self.now,
         }
         return UploaderDeps(**(values | overrides))
-
-
-class FakeContext:
-    function_name = "utest"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:utest"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000

@@ -9,8 +9,9 @@ from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.uploader.batching import Received
 from leadloop.uploader.consumer import consume
 from leadloop.uploader.tails import CUT_THRESHOLD, MAX_EVENT_BYTES, hold_back_tails, was_cut
+from tests.support.context import FakeContext
 
-from .fakes import SCHEMA, FakeContext, Rig, record, sha
+from .fakes import SCHEMA, Rig, record, sha
 from .test_uploader import run
 
 
@@ -57,7 +58,7 @@ def test_a_cut_batch_sends_only_full_calls_and_returns_the_tail_at_once():
     answer = consume(event, FakeContext(), rig.deps(), time_left=lambda: 100.0)
     failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
     assert failed == {"m10", "m11", "m12"}
-    assert [len(json.loads(form["payload"])["data"]) for _, form in rig.graph.calls] == [10_000]
+    assert [len(json.loads(form["payload"])["data"]) for _, _, form in rig.graph.calls] == [10_000]
     assert rig.hider.hidden == {"rh-m10": 0, "rh-m11": 0, "rh-m12": 0}
     assert rig.dlq.texts == []
 
@@ -66,7 +67,7 @@ def test_a_batch_that_was_not_cut_is_sent_whole():
     rig = Rig()
     records = [record(f"m{i}", packed(i * 1000, 1000)) for i in range(13)]
     assert run(rig, records) == set()
-    assert [len(json.loads(form["payload"])["data"]) for _, form in rig.graph.calls] == [10_000, 3_000]
+    assert [len(json.loads(form["payload"])["data"]) for _, _, form in rig.graph.calls] == [10_000, 3_000]
 
 
 def test_v1_and_packed_v2_messages_share_one_call_and_a_failed_call_fails_exactly_its_messages():
@@ -74,7 +75,7 @@ def test_v1_and_packed_v2_messages_share_one_call_and_a_failed_call_fails_exactl
     v1 = {"v": 1, "audience_id": "111", "op": "add", "schema": SCHEMA, "rows": [[sha("old"), ""]], "lead_id": "5"}
     records = [record("v1", v1), record("v2a", packed(0, 6000)), record("v2b", packed(6000, 6000))]
     assert run(rig, records) == set()
-    assert [len(json.loads(form["payload"])["data"]) for _, form in rig.graph.calls] == [10_000, 2_001]
+    assert [len(json.loads(form["payload"])["data"]) for _, _, form in rig.graph.calls] == [10_000, 2_001]
 
     rig = Rig()
     rig.graph.script = [None, GraphRetryableError("down", code=2, http_status=503)]

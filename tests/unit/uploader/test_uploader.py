@@ -10,8 +10,9 @@ from leadloop.graph import GraphAuthError, GraphPermanentError, GraphRetryableEr
 from leadloop.observability import metrics
 from leadloop.uploader.consumer import consume
 from leadloop.uploader.service import RESERVE_SECONDS
+from tests.support.context import FakeContext
 
-from .fakes import FakeContext, Rig, message, record, sha
+from .fakes import Rig, message, record, sha
 
 
 def run(rig: Rig, records, *, time_left: float = 100.0, **deps) -> set[str]:
@@ -27,7 +28,7 @@ def test_rows_of_a_batch_go_out_in_one_call_and_every_message_is_acknowledged():
     rig = Rig()
     records = [record(f"m{i}", message(rows=[[sha(str(i)), ""]])) for i in range(50)]
     assert run(rig, records) == set()
-    [(path, form)] = rig.graph.calls
+    [(_, path, form)] = rig.graph.calls
     assert path == "111/users" and len(json.loads(form["payload"])["data"]) == 50
     assert rig.hider.hidden == {} and rig.dlq.texts == []
 
@@ -51,7 +52,7 @@ def test_a_locked_audience_waits_without_a_graph_call():
     rig.locks.held["111"] = int(rig.now) + 3600
     records = [record("locked", message("111")), record("free", message("222"))]
     assert run(rig, records) == {"locked"}
-    assert [path for path, _ in rig.graph.calls] == ["222/users"]
+    assert rig.graph.paths() == ["222/users"]
     assert 30 <= rig.hider.hidden["rh-locked"] <= 300
 
 
@@ -80,7 +81,7 @@ def test_an_ad_account_throttle_pauses_only_that_accounts_audiences():
         record("b1", message("222", account_id="9002")),
     ]
     assert run(rig, records) == {"a1", "a2"}
-    assert [path for path, _ in rig.graph.calls] == ["111/users", "222/users"]
+    assert rig.graph.paths() == ["111/users", "222/users"]
     assert rig.hider.hidden == {"rh-a1": 300, "rh-a2": 300}
 
 
@@ -149,7 +150,7 @@ def test_a_message_split_over_a_failed_and_a_sent_call_is_retried():
         record("m2", message(rows=[[sha("z"), ""]])),
     ]
     assert run(rig, records, max_rows=2) == {"m1", "m2"}
-    sessions = [json.loads(form["session"]) for _, form in rig.graph.calls]
+    sessions = [json.loads(form["session"]) for _, _, form in rig.graph.calls]
     assert [s["batch_seq"] for s in sessions] == [1, 2] and sessions[1]["last_batch_flag"] is True
 
 
@@ -212,4 +213,4 @@ def test_an_auth_failure_stops_later_calls_for_other_audiences_too():
     rig.graph.script = [None, GraphAuthError("token", code=190, http_status=400)]
     records = [record("a", message("111")), record("b", message("222")), record("c", message("333"))]
     assert run(rig, records) == {"b", "c"}
-    assert [path for path, _ in rig.graph.calls] == ["111/users", "222/users"]
+    assert rig.graph.paths() == ["111/users", "222/users"]
