@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the capture path: LeadsTable, Meta's Graph batch endpoint and SQS.
+"""In-memory stand-ins for the capture path: LeadsTable, Meta's lead reads and SQS.
 
 ``RetryQueue`` keeps SQS's rules that matter here: a message is invisible for its delay (at most
 15 minutes), each receive counts, a received message comes back after the visibility timeout (or a
@@ -16,10 +16,11 @@ from typing import Any
 
 from leadloop.capture.messages import FetchRetryMessage
 from leadloop.capture.service import CaptureDeps, ReceivedRetry, retry_fetches
-from leadloop.graph import BatchRequest, BatchResult, GraphError
+from leadloop.graph import GraphError
 from leadloop.leads.models import LeadStatus
 from leadloop.leads.store import RecordedNotification
 from leadloop.queues import MAX_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, OutgoingMessage
+from tests.support.graph import FakeGraph, GraphCall
 
 T0 = 1_790_000_000.0
 DAY = 86400
@@ -56,22 +57,6 @@ class FakeStore:
 
     def statuses(self, leadgen_ids: Any) -> dict[str, LeadStatus]:
         return {i: self.status[i] for i in leadgen_ids if i in self.status}
-
-
-class FakeGraph:
-    """Answers each lead read with ``behaviour(now, call_number)``: a GraphError or None (the lead)."""
-
-    def __init__(self, clock: Clock, behaviour: Callable[[float, int], GraphError | None]) -> None:
-        self.clock = clock
-        self.behaviour = behaviour
-        self.calls: list[float] = []
-
-    def batch(self, items: Sequence[BatchRequest], *, timeout: float | None = None) -> list[BatchResult]:
-        self.calls.append(self.clock.now)
-        error = self.behaviour(self.clock.now, len(self.calls))
-        if error is not None:
-            raise error
-        return [BatchResult(data=_lead(item.relative_url.split("?")[0])) for item in items]
 
 
 def _lead(lead_id: str) -> dict[str, Any]:
@@ -170,7 +155,12 @@ class Rig:
 
     def __post_init__(self) -> None:
         self.queue = RetryQueue(self.clock)
-        self.graph = FakeGraph(self.clock, self.behaviour)
+        self.graph = FakeGraph(otherwise=self._read, clock=self.clock)
+
+    def _read(self, call: GraphCall) -> GraphError | dict[str, Any]:
+        """Each lead read is answered with ``behaviour(now, call_number)``: a GraphError, or None for the lead."""
+        error = self.behaviour(self.clock.now, len(self.graph.calls))
+        return error if error is not None else _lead(call.path)
 
     def deps(self, **overrides: Any) -> CaptureDeps:
         values: dict[str, Any] = {

@@ -46,7 +46,7 @@ def test_three_days_of_throttling_neither_spends_attempts_nor_trips_the_redrive(
     assert rig.queue.max_receives_seen == 1
     # Waits grow while Meta names none (60 s doubling to an hour): a few dozen reads, not thousands
     assert 72 <= len(rig.graph.calls) <= 90
-    assert rig.graph.calls[-1] - T0 >= 3 * DAY
+    assert rig.graph.times[-1] - T0 >= 3 * DAY
 
 
 def test_a_wait_meta_names_is_kept_in_full_without_a_read_in_between():
@@ -55,7 +55,7 @@ def test_a_wait_meta_names_is_kept_in_full_without_a_read_in_between():
     notify(rig)
     rig.drain(until=T0 + DAY)
     assert rig.store.status[LEAD] == "FETCHED"
-    first, second = rig.graph.calls
+    first, second = rig.graph.times
     assert six_hours <= second - first <= six_hours * 1.1 + 60
     assert rig.dlq.sent == [] and rig.queue.max_receives_seen == 1
 
@@ -77,7 +77,7 @@ def test_sustained_throttling_parks_the_lead_at_the_ceiling_with_the_reason():
     rig.drain(until=T0 + 30 * DAY, max_throttle_wait_seconds=7 * DAY)
     [parked] = rig.dlq.sent
     assert "throttled" in parked.reason and "7 days" in parked.reason and "code=80005" in parked.reason
-    assert T0 + 7 * DAY <= rig.graph.calls[-1] <= T0 + 7 * DAY + 3600 * 1.1 + 900
+    assert T0 + 7 * DAY <= rig.graph.times[-1] <= T0 + 7 * DAY + 3600 * 1.1 + 900
     assert rig.store.status[LEAD] == "FAILED"
     assert rig.queue.held == {} and rig.queue.redriven == []
     # A replay from the DLQ starts a new wait: the parked copy carries no wait bookkeeping
