@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +13,9 @@ from leadloop.graph import (
     GraphAuthError,
     GraphError,
     GraphPermanentError,
-    GraphResponse,
     GraphRetryableError,
     GraphThrottledError,
     GraphTransportError,
-    GraphUsage,
 )
 from leadloop.replace import meta
 from leadloop.replace.errors import (
@@ -28,6 +26,7 @@ from leadloop.replace.errors import (
     ReplaceFailed,
 )
 from leadloop.replace.meta import AudienceState, BatchResult, Sent
+from tests.support.graph import FakeGraph
 
 AUDIENCE = "238000000000001"
 SCHEMA = ["EMAIL", "EXTERN_ID"]
@@ -36,31 +35,6 @@ ROWS = [["a" * 64, "id-1"], ["", "id-2"]]
 
 def replace_error(subcode: int, cls: type[GraphError] = GraphPermanentError, **kwargs: Any) -> GraphError:
     return cls("replace refused", code=2650, subcode=subcode, http_status=400, **kwargs)
-
-
-def answer(data: Any) -> GraphResponse:
-    return GraphResponse(status=200, data=data, usage=GraphUsage.from_headers({}))
-
-
-class FakeGraph:
-    """Answers each call with the next scripted item: an exception is raised, anything else returned."""
-
-    def __init__(self, *script: Any) -> None:
-        self.script = list(script)
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def _next(self, method: str, path: str, data: Mapping[str, Any] | None) -> GraphResponse:
-        self.calls.append((method, path, dict(data or {})))
-        item = self.script.pop(0) if self.script else {}
-        if isinstance(item, Exception):
-            raise item
-        return answer(item)
-
-    def get(self, path: str, params: Mapping[str, str] | None = None, *, timeout: float | None = None) -> GraphResponse:
-        return self._next("GET", path, params)
-
-    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float | None = None) -> GraphResponse:
-        return self._next("POST", path, body)
 
 
 @pytest.fixture
