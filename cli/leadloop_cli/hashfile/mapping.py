@@ -10,10 +10,10 @@ would make its first row of personal data the "header".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from leadloop.rows.columns import canonical_name, header_name, match_column
 from leadloop_cli.hashfile.encoding import wide_hint
 from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.reader import has_undecodable
@@ -63,13 +63,6 @@ _KEY_ALIASES: dict[str, tuple[str, ...]] = {
 
 ALIASES: dict[str, str] = {alias: key for key, aliases in _KEY_ALIASES.items() for alias in aliases}
 """Canonical column name → schema key (besides the key's own name, which always matches)."""
-
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def canonical_name(name: str) -> str:
-    """``" E-Mail Address "`` → ``"e_mail_address"``: the form headers and aliases are compared in."""
-    return _NON_WORD.sub("_", name.strip().lstrip("\ufeff").casefold()).strip("_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +144,7 @@ def resolve_columns(
         raise HashFileError(_missing_message(header, missing))
 
     hint = _country_hint(canon, schema, chosen)
-    names = [name.strip().lstrip("\ufeff") for name in header]
+    names = [header_name(name) for name in header]
     indexes = tuple(chosen[key] for key in schema)
     return ColumnMap(
         tuple(schema),
@@ -173,16 +166,15 @@ def _country_hint(canon: Sequence[str], schema: Sequence[str], chosen: dict[str,
 
 
 def _find_column(header: Sequence[str], column: str) -> int:
-    exact = [i for i, name in enumerate(header) if name.strip().lstrip("\ufeff") == column]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise HashFileError(f"--map column {column!r} appears {len(exact)} times in the header")
-    loose = [i for i, name in enumerate(header) if canonical_name(name) == canonical_name(column)]
-    if len(loose) == 1:
-        return loose[0]
-    if len(loose) > 1:
-        raise HashFileError(f"--map column {column!r} matches {len(loose)} header columns; use the exact name")
+    match = match_column(header, column)
+    if match.position is not None:
+        return match.position
+    if match.exact:
+        raise HashFileError(f"--map column {column!r} appears {len(match.positions)} times in the header")
+    if match.positions:
+        raise HashFileError(
+            f"--map column {column!r} matches {len(match.positions)} header columns; use the exact name"
+        )
     raise HashFileError(f"--map column {column!r} is not in the header")
 
 

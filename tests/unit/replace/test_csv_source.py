@@ -53,6 +53,35 @@ def test_a_bom_before_a_quoted_header_is_dropped(s3: Any) -> None:
     assert cells(source(s3, key)) == expected(("1", "a@example.com"))
 
 
+def test_a_mapped_name_matches_a_header_written_with_other_punctuation_as_leadloop_hash_does(s3: Any) -> None:
+    # Given a header "E-mail Address" and a mapping that spells it "e mail address"
+    key = put(s3, "Id,E-mail Address\n7,a@example.com\n")
+    # When the rows are read
+    src = source(s3, key, {"Id": "EXTERN_ID", "e mail address": "EMAIL"})
+    # Then the column is found by its canonical form
+    assert cells(src) == expected(("7", "a@example.com"))
+
+
+def test_an_exact_header_name_wins_over_a_canonical_twin(s3: Any) -> None:
+    # Given two columns whose names differ only in punctuation
+    key = put(s3, "Id,E-mail,E mail\n7,first@example.com,second@example.com\n")
+    # When the mapping names one of them exactly
+    src = source(s3, key, {"Id": "EXTERN_ID", "E mail": "EMAIL"})
+    # Then that column is read
+    assert cells(src) == expected(("7", "second@example.com"))
+
+
+def test_a_mapped_name_matching_several_columns_is_refused_by_name(s3: Any) -> None:
+    # Given two columns that are the same name in canonical form, neither spelled as mapped
+    key = put(s3, "Id,E-mail,E mail\n7,first@example.com,second@example.com\n")
+    # When the mapping names them loosely
+    with pytest.raises(InvalidReplaceInput) as caught:
+        cells(source(s3, key, {"Id": "EXTERN_ID", "e_mail": "EMAIL"}))
+    # Then the refusal names the mapped column, and no value
+    assert "match several header columns; map the exact header name: e_mail" in str(caught.value)
+    assert "example.com" not in str(caught.value)
+
+
 def test_missing_mapped_column_names_the_column_but_no_value(s3: Any) -> None:
     key = put(s3, "Id,Mail\n1,secret.person@example.com\n")
     with pytest.raises(InvalidReplaceInput) as caught:

@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from leadloop.audience import HashedRow, hash_row
 from leadloop.replace.errors import InvalidReplaceInput, StagingError
 from leadloop.routing import FormRoute
+from leadloop.rows.columns import match_column
 from leadloop.rows.policy import lead_row, route_schema
 
 _deserializer = TypeDeserializer()
@@ -246,15 +247,21 @@ class CsvSource:
             )
 
     def _resolve(self, header: Sequence[str]) -> list[int]:
-        """Column index for each schema key, from the header (names matched trimmed, case-insensitively)."""
-        positions = {name.strip().lstrip("\ufeff").casefold(): i for i, name in enumerate(header)}
-        missing = [column for column in self._mapping if column.strip().casefold() not in positions]
+        """Column index for each schema key, each mapped name matched as ``leadloop hash --map`` does."""
+        matches = {column: match_column(header, column) for column in self._mapping}
+        missing = sorted(column for column, match in matches.items() if not match.positions)
         if missing:
             raise InvalidReplaceInput(
                 f"s3://{self._bucket}/{self._key}: the header lacks {len(missing)} mapped column(s): "
-                + ", ".join(sorted(missing))
+                + ", ".join(missing)
             )
-        by_key = {key: positions[column.strip().casefold()] for column, key in self._mapping.items()}
+        ambiguous = sorted(column for column, match in matches.items() if match.position is None)
+        if ambiguous:
+            raise InvalidReplaceInput(
+                f"s3://{self._bucket}/{self._key}: {len(ambiguous)} mapped column(s) match several header "
+                "columns; map the exact header name: " + ", ".join(ambiguous)
+            )
+        by_key = {key: matches[column].positions[0] for column, key in self._mapping.items()}
         return [by_key[key] for key in self.schema]
 
     def _lines(self) -> Iterator[str]:
