@@ -31,7 +31,7 @@ from leadloop_cli.hashfile.batches import (
 from leadloop_cli.hashfile.errors import HashFileError
 from leadloop_cli.hashfile.mapping import COUNTRY, ColumnMap, resolve_columns
 from leadloop_cli.hashfile.progress import Progress
-from leadloop_cli.hashfile.reader import CsvSource, Row, has_undecodable
+from leadloop_cli.hashfile.reader import CsvFileReader, Row, has_undecodable
 from leadloop_cli.hashfile.report import EXAMPLE_ROWS, RunReport
 from leadloop_cli.hashfile.swallow import SwallowGuard, has_line_break
 from leadloop_cli.hashfile.writer import JsonlWriter, check_output_path
@@ -73,7 +73,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
         input=options.input, output=options.out, schema=options.schema, example_rows=options.example_rows
     )
     started = time.monotonic()
-    with CsvSource(options.input, encoding=options.encoding, delimiter=options.delimiter) as source:
+    with CsvFileReader(options.input, encoding=options.encoding, delimiter=options.delimiter) as source:
         header = source.header()
         columns = resolve_columns(header, options.schema, options.overrides)
         report.columns = columns.as_dict()
@@ -107,7 +107,7 @@ def hash_file(options: HashOptions, *, hasher: RowHasher, progress: Progress) ->
 
 def _stream_rows(
     *,
-    source: CsvSource,
+    source: CsvFileReader,
     width: int,
     columns: ColumnMap,
     options: HashOptions,
@@ -132,7 +132,7 @@ def _stream_rows(
 
 def _batches(
     *,
-    source: CsvSource,
+    source: CsvFileReader,
     width: int,
     indexes: tuple[int, ...],
     guard: SwallowGuard,

@@ -36,7 +36,7 @@ from typing import BinaryIO, NamedTuple, Self
 from leadloop_cli.hashfile.encoding import choose_encoding, peek_start
 from leadloop_cli.hashfile.errors import HashFileError
 
-__all__ = ["MAX_FIELD_CHARS", "MAX_ROW_CHARS", "CsvSource", "Row", "has_undecodable"]
+__all__ = ["MAX_FIELD_CHARS", "MAX_ROW_CHARS", "CsvFileReader", "Row", "has_undecodable"]
 
 MAX_FIELD_CHARS = 1 << 20
 """Largest field accepted (csv's own default, 128 KiB, is small for a notes column)."""
@@ -111,7 +111,7 @@ class _LineFeed:
                 return
 
 
-class CsvSource:
+class CsvFileReader:
     """A CSV file (or stdin for ``-``) read record by record; use as a context manager.
 
     ``encoding`` ``None`` reads UTF-8, or UTF-16/32 when the file starts with their byte-order mark

@@ -67,7 +67,7 @@ def test_dev_null_is_refused_before_anything_is_opened(tmp_path, capsys, monkeyp
     def never(*args, **kwargs):
         raise AssertionError("reached I/O with /dev/null as a target")
 
-    monkeypatch.setattr(pipeline, "CsvSource", never)
+    monkeypatch.setattr(pipeline, "CsvFileReader", never)
     monkeypatch.setattr(pipeline, "JsonlWriter", never)
     monkeypatch.setattr(hash_command, "write_text_atomic", never)
     other = ["--out", "-"] if option == "--report" else []

@@ -9,7 +9,7 @@ import pytest
 
 from leadloop_cli.hashfile.encoding import choose_encoding, peek_start, sniff_bom, wide_hint
 from leadloop_cli.hashfile.errors import HashFileError
-from leadloop_cli.hashfile.reader import CsvSource
+from leadloop_cli.hashfile.reader import CsvFileReader
 
 TEXT = "fn,ct\nJosé,Köln\n"
 
@@ -50,7 +50,7 @@ def test_a_contradicting_encoding_names_the_mark_and_the_fix():
 def test_the_reader_uses_the_mark_and_drops_it(tmp_path, codec):
     path = tmp_path / "in.csv"
     path.write_bytes(TEXT.encode(codec))
-    with CsvSource(str(path)) as source:
+    with CsvFileReader(str(path)) as source:
         assert source.encoding == codec
         assert source.header() == ["fn", "ct"]
         assert [row.fields for row in source.rows()] == [["José", "Köln"]]
@@ -68,7 +68,7 @@ def test_a_refused_mark_closes_the_file(tmp_path, monkeypatch):
         return handle
 
     monkeypatch.setattr("builtins.open", tracking_open)
-    with pytest.raises(HashFileError, match="byte-order mark"), CsvSource(str(path), encoding="cp1252"):
+    with pytest.raises(HashFileError, match="byte-order mark"), CsvFileReader(str(path), encoding="cp1252"):
         pass
     assert opened and all(handle.closed for handle in opened)
 
@@ -77,7 +77,7 @@ def test_a_refused_mark_closes_the_file(tmp_path, monkeypatch):
 def test_stdin_with_a_mark(monkeypatch, buffered):
     raw = io.BytesIO(TEXT.encode("utf-16"))
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(raw) if buffered else raw))
-    with CsvSource("-") as source:
+    with CsvFileReader("-") as source:
         assert source.encoding == "utf-16"
         assert source.header() == ["fn", "ct"]
         assert [row.fields for row in source.rows()] == [["José", "Köln"]]

@@ -1,4 +1,4 @@
-"""CsvSource: record boundaries, row numbers, encodings, and bounded damage from bad rows."""
+"""CsvFileReader: record boundaries, row numbers, encodings, and bounded damage from bad rows."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 
 from leadloop_cli.hashfile import reader
 from leadloop_cli.hashfile.errors import HashFileError
-from leadloop_cli.hashfile.reader import CsvSource, Row, has_undecodable
+from leadloop_cli.hashfile.reader import CsvFileReader, Row, has_undecodable
 
 
 def _read(tmp_path, data: bytes, **kwargs) -> tuple[list[str], list[Row]]:
     path = tmp_path / "in.csv"
     path.write_bytes(data)
-    with CsvSource(str(path), **kwargs) as source:
+    with CsvFileReader(str(path), **kwargs) as source:
         return source.header(), list(source.rows())
 
 
@@ -61,7 +61,7 @@ def test_undecodable_stream_is_an_error_naming_the_row(tmp_path):
 
 def test_unknown_encoding(tmp_path):
     with pytest.raises(HashFileError, match="unknown --encoding 'klingon'"):
-        CsvSource(str(tmp_path / "x.csv"), encoding="klingon")
+        CsvFileReader(str(tmp_path / "x.csv"), encoding="klingon")
 
 
 def test_field_over_the_limit_costs_one_row(tmp_path):
@@ -111,17 +111,17 @@ def test_unusable_header(tmp_path, data, message):
 def test_missing_file_and_directory(tmp_path):
     with (
         pytest.raises(HashFileError, match=r"cannot read .*nope\.csv: No such file"),
-        CsvSource(str(tmp_path / "nope.csv")),
+        CsvFileReader(str(tmp_path / "nope.csv")),
     ):
         pass
-    with pytest.raises(HashFileError, match="cannot read"), CsvSource(str(tmp_path)):
+    with pytest.raises(HashFileError, match="cannot read"), CsvFileReader(str(tmp_path)):
         pass
 
 
 def test_sizes_for_progress(tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes(b"email\n" + b"a@x.io\n" * 1000)
-    with CsvSource(str(path)) as source:
+    with CsvFileReader(str(path)) as source:
         source.header()
         assert source.total_bytes == path.stat().st_size
         list(source.rows())
@@ -131,7 +131,7 @@ def test_sizes_for_progress(tmp_path):
 def test_stdin_is_read_and_left_open(monkeypatch):
     stdin = io.TextIOWrapper(io.BytesIO(b"email\na@x.io\n"))
     monkeypatch.setattr(sys, "stdin", stdin)
-    with CsvSource("-") as source:
+    with CsvFileReader("-") as source:
         assert source.header() == ["email"]
         assert [row.fields for row in source.rows()] == [["a@x.io"]]
         assert source.total_bytes is None and source.bytes_read() is None
@@ -147,7 +147,7 @@ def test_every_record_knows_its_physical_lines(tmp_path):
     data = b'email,note\r\na@x.io,"two\r\nlines"\r\n\r\nb@x.io,"three\rold mac\nlines"\nc@x.io,x'
     path = tmp_path / "in.csv"
     path.write_bytes(data)
-    with CsvSource(str(path)) as source:
+    with CsvFileReader(str(path)) as source:
         assert source.header() == ["email", "note"]
         rows = list(source.rows())
         assert source.lines_read == 8

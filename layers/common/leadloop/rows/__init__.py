@@ -5,4 +5,5 @@
 * ``messages`` (with ``codec``) is the AudienceQueue message the hasher sends and the uploader reads;
 * ``audience_rows`` is one lead's hashed row for one audience, grouped by what a ``/users`` call shares;
 * ``session`` draws the ids of Meta's multi-call upload sessions.
+* ``columns`` is how a column name a person gives (``--map``, a replace ``mapping``) finds its header cell.
 """
