@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.infra.conftest import REPO_ROOT, load_template
+from tests.support.template import REPO_ROOT, read_template
 
 SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
 _TRANSLATE = Path(__file__).with_name("sam_translate.py")
@@ -122,7 +122,7 @@ def _sub_names(text: str) -> set[str]:
 
 @cache
 def _transformed(parameters: tuple[tuple[str, str], ...]) -> str:
-    request = {"template": load_template(), "parameters": dict(parameters)}
+    request = {"template": read_template(), "parameters": dict(parameters)}
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
     answer = subprocess.run(
         [str(SAM_PYTHON), str(_TRANSLATE)],
@@ -140,7 +140,7 @@ def _transformed(parameters: tuple[tuple[str, str], ...]) -> str:
 
 def deployed(**parameters: str) -> Deployed:
     """The template as deployed with these parameter overrides (the rest take their defaults)."""
-    declared = load_template()["Parameters"]
+    declared = read_template()["Parameters"]
     values = {name: str(decl["Default"]) for name, decl in declared.items() if "Default" in decl}
     values.update(parameters)
     values |= {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "leadloop-test"}

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.infra.conftest import CfnTemplate
+    from tests.support.template import CfnTemplate
 
 
 def _target(value: Any) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from tests.infra.conftest import REPO_ROOT
+from tests.support.template import REPO_ROOT
 
 if TYPE_CHECKING:
-    from tests.infra.conftest import CfnTemplate
+    from tests.support.template import CfnTemplate
 
 SYNC_CHILD = "arn:aws:states:::states:startExecution.sync:2"
 

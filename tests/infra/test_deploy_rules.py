@@ -22,11 +22,11 @@ from leadloop_cli.devstack.servicerules.notifications import (
     cloudwatch_publish_error,
     grants_actions,
 )
-from tests.infra.conftest import REPO_ROOT
 from tests.infra.deployed import Deployed, deployed
+from tests.support.template import REPO_ROOT
 
 if TYPE_CHECKING:
-    from tests.infra.conftest import CfnTemplate
+    from tests.support.template import CfnTemplate
 
 #: API Gateway's integration timeout for REST APIs (a Lambda answering later is cut off with a 504).
 API_GATEWAY_INTEGRATION_TIMEOUT = 29

@@ -13,8 +13,8 @@ import pytest
 
 from leadloop_cli.devstack.iam.sam_roles import RoleTemplate, function_role, state_machine_role
 from leadloop_cli.devstack.template import load_template
-from tests.infra.conftest import TEMPLATE_PATH
 from tests.infra.deployed import Deployed, deployed
+from tests.support.template import TEMPLATE_PATH
 
 PARAMETER_SETS = [{}, {"ReplaceSourceBucketName": "crm-exports", "AlarmTopicArn": "arn:aws:sns:us-east-1:1:t"}]
 

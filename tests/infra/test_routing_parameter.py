@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from leadloop_cli.routingdoc import parse
 
 if TYPE_CHECKING:
-    from tests.infra.conftest import CfnTemplate
+    from tests.support.template import CfnTemplate
 
 CONSTANT_ACROSS_UPDATES = {"AWS::StackName", "AWS::Partition", "AWS::Region", "AWS::AccountId"}
 

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.template import REPO_ROOT
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.infra.conftest import CfnTemplate
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+    from tests.support.template import CfnTemplate
 
 # Tests, the local stack and operators find resources by these ids (DESIGN §3).
 REQUIRED_IDS = {
