@@ -3,7 +3,7 @@
 A message on LeadHasherFailureDLQ is Lambda's on-failure record: the shard and the first and
 last sequence numbers of a batch the hasher gave up on, nothing more. For each message:
 
-1. the failed records the hasher wrote to StateTable for that range (``leadloop.hasher.markers``);
+1. the failed records the hasher wrote to StateTable for that range (``leadloop.state.markers``);
 2. while the stream still holds the range (its first record is less than 23 hours old), the
    range's records themselves, read by their coordinates: this also covers a batch that failed
    without recording anything (a timeout);
@@ -29,12 +29,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadloop.hasher.failures import change_of, describe
-from leadloop.hasher.markers import FailedRecord
 from leadloop.hasher.packing import pack
 from leadloop.hasher.rebuild import LeadReader, rebuild
 from leadloop.hasher.service import Sender, rows_for_change
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import Routing
+from leadloop.state.markers import FailedRecord
 
 #: Stream records live 24 hours; a range older than this is not read (it may be trimmed mid-read).
 STREAM_READABLE_FOR = timedelta(hours=23)

@@ -172,7 +172,7 @@ def test_dlq_replay_rebuilds_a_hasher_failure_days_later_from_leadstable(stack: 
     import hashlib
     from datetime import UTC, datetime, timedelta
 
-    from leadloop.hasher.markers import FailedRecord, FailureMarkers
+    from leadloop.state.markers import FailedRecord, FailureMarkers
 
     # Given a stored lead whose stream record the hasher gave up on three days ago (recorded in
     # StateTable; the stream no longer holds it), and the form now feeding a second audience

@@ -1,17 +1,51 @@
-"""StateTable's key shape (``pk``/``sk`` strings, as in infra/template.yaml) for unit tests on moto."""
+"""StateTable for unit tests on moto, created from ``infra/template.yaml``'s own resource (DESIGN rule 8).
+
+Keys, indexes, billing and TTL come from the template, so a test table cannot drift from the
+deployed one.
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
+from leadloop_cli.devstack.cfn_yaml import load_template_file
 
-def create_state_table(client: Any, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
+LOGICAL_ID = "StateTable"
+_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+
+
+@functools.cache
+def state_table_properties(template: Path = TEMPLATE) -> dict[str, Any]:
+    return dict(load_template_file(template)["Resources"][LOGICAL_ID]["Properties"])
+
+
+def state_table_request(template: Path = TEMPLATE) -> dict[str, Any]:
+    """CreateTable's arguments, without the table name, as the template defines StateTable."""
+    props = state_table_properties(template)
+    billing = props.get("BillingMode", "PROVISIONED")
+    request: dict[str, Any] = {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": billing,
+    }
+    if billing == "PROVISIONED":
+        request["ProvisionedThroughput"] = props.get("ProvisionedThroughput", _THROUGHPUT)
+    if props.get("GlobalSecondaryIndexes"):
+        request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    return request
+
+
+def state_table_ttl(template: Path = TEMPLATE) -> str | None:
+    """The TTL attribute the template enables on StateTable, if any."""
+    ttl = state_table_properties(template).get("TimeToLiveSpecification") or {}
+    return str(ttl["AttributeName"]) if str(ttl.get("Enabled")).lower() == "true" else None
+
+
+def create_state_table(client: Any, name: str, template: Path = TEMPLATE) -> None:
+    client.create_table(TableName=name, **state_table_request(template))
+    ttl = state_table_ttl(template)
+    if ttl is not None:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})

@@ -164,7 +164,7 @@ def _replace_state(
     config: StackConfig, audience_id: str
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """The replace lock, the last replace outcome and the last scheduled one, from StateTable (counts only)."""
-    from leadloop.replace.records import ReplaceRecords
+    from leadloop.state.replace_records import ReplaceRecords
 
     records = ReplaceRecords(config.target.client("dynamodb"), config.env["STATE_TABLE_NAME"])
     try:

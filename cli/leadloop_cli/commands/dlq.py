@@ -30,9 +30,10 @@ import json
 from typing import Any
 
 from leadloop.events.publisher import EventPublisher
-from leadloop.hasher.markers import FailureMarkers, MarkerError
 from leadloop.leads.store import StoreError
 from leadloop.queues import MessageQueue
+from leadloop.state.errors import StateError
+from leadloop.state.markers import FailureMarkers
 from leadloop_cli.commands import CommandError, subcommand_group
 from leadloop_cli.eventsreplay import DeliveryReplay, EventsReplay
 from leadloop_cli.hasherreplay import HasherReplay, ReplayError
@@ -105,7 +106,7 @@ def _replay_hasher_failures(target: Any, sqs: Any, dlq_url: str, queue_url: str,
     )
     try:
         report = runner.run(limit=args.max or None)
-    except (ReplayError, MarkerError, StoreError) as exc:
+    except (ReplayError, StateError, StoreError) as exc:
         raise CommandError(f"dlq: {exc}") from None
     print(
         f"rebuilt {report.ranges} range(s) of {REBUILT} ({report.records} failed record(s)): "

@@ -464,7 +464,7 @@ def test_1870148_from_the_closing_batch_fails_the_run(rp: Replace):
 
 def test_uploads_wait_while_the_replace_holds_the_audience(rp: Replace):
     """While the run holds the lock, the AudienceUploader defers this audience (it reads the same item)."""
-    from leadloop.uploader.locks import AudienceLocks
+    from leadloop.state.locks import AudienceLocks
 
     put_leads(rp.env, PEOPLE[:4])
     locks = AudienceLocks(rp.env.client("dynamodb"), rp.env.resource("StateTable"))

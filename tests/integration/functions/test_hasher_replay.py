@@ -9,11 +9,11 @@ from typing import Any
 
 import boto3
 
-from leadloop.hasher.markers import FailureMarkers
 from leadloop.leads.store import LeadStore
 from leadloop.queues import MessageQueue
 from leadloop.routing import Routing
 from leadloop.rows.messages import AudienceRowsMessage
+from leadloop.state.markers import FailureMarkers
 from leadloop_cli.hasherreplay import HasherReplay
 
 from .conftest import (

@@ -13,11 +13,13 @@ import pytest
 from moto import mock_aws
 
 from leadloop.hasher.consumer import consume
-from leadloop.hasher.markers import PK, TTL_SECONDS, FailedRecord, FailureMarkers, MarkerError, sort_key
-from leadloop.hasher.packing import AudienceRow, GroupKey
 from leadloop.hasher.service import HasherDeps
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import Routing
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
+from leadloop.state.errors import StateError
+from leadloop.state.keys import hasher_failed
+from leadloop.state.markers import TTL_SECONDS, FailedRecord, FailureMarkers
 from tests.unit.state_table import create_state_table
 
 TABLE = "state"
@@ -59,7 +61,7 @@ def test_records_read_back_by_range_in_numeric_order_with_their_removal_hashes(d
         ("1000", "3", "add"),
     ]
     assert found[0].removals == (removal("1"), removal("1", "222"))
-    item = ddb.get_item(TableName=TABLE, Key={"pk": {"S": PK}, "sk": {"S": sort_key("99")}})["Item"]
+    item = ddb.get_item(TableName=TABLE, Key=hasher_failed("99").item_key())["Item"]
     assert int(item["expires_at"]["N"]) - NOW == TTL_SECONDS >= 14 * 86400
     assert "@" not in json.dumps(item)  # hashes only
     markers.delete(["99", "100"])
@@ -87,7 +89,7 @@ def test_many_records_are_all_written(ddb: Any):
 def test_a_missing_table_is_a_marker_error():
     with mock_aws():
         markers = FailureMarkers(boto3.client("dynamodb", region_name="us-east-1"), "absent")
-        with pytest.raises(MarkerError):
+        with pytest.raises(StateError):
             markers.record([FailedRecord("1", "1", "add")])
 
 
@@ -101,7 +103,7 @@ class FakeMarkers:
 
     def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None:
         if self.broken:
-            raise MarkerError("writing failure records failed: ProvisionedThroughputExceededException")
+            raise StateError("writing failure records failed: ProvisionedThroughputExceededException")
         self.written += failed
 
 
@@ -162,7 +164,7 @@ def test_nothing_is_recorded_when_every_row_was_queued():
 
 
 def test_when_the_records_cannot_be_written_the_invocation_fails_so_lambda_retries_the_batch():
-    with pytest.raises(MarkerError):
+    with pytest.raises(StateError):
         consume({"Records": [record("100", "1", "add")]}, None, deps(Queue(accept=False), FakeMarkers(broken=True)))
 
 

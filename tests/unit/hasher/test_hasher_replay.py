@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.packing import AudienceRow, GroupKey
 from leadloop.hasher.rebuild import rebuild
 from leadloop.hasher.service import LeadChange, rows_for_change
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import Routing
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
 from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.rows.policy import LEAD_SCHEMA
+from leadloop.state.markers import FailedRecord
 from leadloop_cli.hasherreplay import DeadRange, HasherReplay, ReplayError, read_range
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

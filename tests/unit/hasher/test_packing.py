@@ -14,14 +14,15 @@ import pytest
 from pydantic import ValidationError
 
 from leadloop.hasher.consumer import consume
-from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.packing import AudienceRow, GroupKey, pack
+from leadloop.hasher.packing import pack
 from leadloop.hasher.service import HasherDeps
 from leadloop.queues import OutgoingMessage, _batches
 from leadloop.routing import Routing
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
 from leadloop.rows.codec import MAX_UNPACKED_BYTES, pack_rows
 from leadloop.rows.messages import MAX_BODY_BYTES, AudienceRowsMessage, MessageError
 from leadloop.rows.policy import LEAD_SCHEMA
+from leadloop.state.markers import FailedRecord
 
 SCHEMA = ("EMAIL", "PHONE")
 

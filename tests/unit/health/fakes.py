@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.health.checks import Context
-from leadloop.health.findings import Report
-from leadloop.health.service import HealthDeps, problem_keys, report_json
+from leadloop.health.service import HealthDeps
 from leadloop.routing import FormRoute
+from leadloop.state.health_records import HealthRecord
 from tests.support.graph import Answer, FakeGraph, GraphCall
 
 NOW = 1_750_000_000
@@ -44,14 +44,14 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.item: dict[str, Any] | None = None
-        self.saved: list[tuple[Report, int | None]] = []
+        self.saved: list[tuple[HealthRecord, int | None]] = []
 
     def latest(self) -> dict[str, Any] | None:
         return self.item
 
-    def save(self, report: Report, *, alerted_at: int | None) -> None:
-        self.saved.append((report, alerted_at))
-        self.item = {"report": report_json(report), "alerted_at": alerted_at, "problem_keys": problem_keys(report)}
+    def save(self, record: HealthRecord, *, alerted_at: int | None) -> None:
+        self.saved.append((record, alerted_at))
+        self.item = {"report": record.report_json, "alerted_at": alerted_at, "problem_keys": list(record.problem_keys)}
 
 
 class FakeAlerts:

@@ -11,10 +11,10 @@ import pytest
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput
 from leadloop.replace.fanout import FAILED_ERROR, child_failure, child_name, plan, summarize
-from leadloop.replace.records import ReplaceRecords
 from leadloop.replace.request import STARTED_BY, parse_request
 from leadloop.routing import Routing
 from leadloop.settings import AudienceReplaceSettings
+from leadloop.state.replace_records import ReplaceRecords
 from tests.unit.state_table import create_state_table
 
 TABLE = "state"

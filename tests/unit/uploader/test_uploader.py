@@ -197,11 +197,11 @@ def test_metrics_carry_the_audience_id_and_counts_only(capsys: pytest.CaptureFix
 
 
 def test_unreadable_locks_hold_the_batch_back_without_a_graph_call():
-    from leadloop.uploader.locks import LockReadError
+    from leadloop.state.errors import StateError
 
     class BrokenLocks:
         def held_until(self, audience_ids, now):
-            raise LockReadError("reading audience locks failed: ClientError")
+            raise StateError("reading audience locks failed: ClientError")
 
     rig = Rig()
     assert run(rig, [record("a", message())], locks=BrokenLocks()) == {"a"}

@@ -20,11 +20,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from leadloop.batch.settle import settle_stream
 from leadloop.hasher.failures import change_of, describe, describe_all, sequence_of
-from leadloop.hasher.markers import MarkerError
-from leadloop.hasher.packing import AudienceRow
 from leadloop.hasher.reporting import RejectedCells
 from leadloop.hasher.service import HasherDeps, rows_for_change, send_all
 from leadloop.observability import logger
+from leadloop.rows.audience_rows import AudienceRow
+from leadloop.state.errors import StateError
 
 
 def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, 
     rejected = RejectedCells()
     try:
         failed = _queue_rows(records, deps, rejected)
-    except MarkerError:
+    except StateError:
         raise  # StateTable refused: the invocation fails and Lambda retries the batch
     except Exception:
         # The whole batch fails (Lambda retries and bisects it): record every record first.

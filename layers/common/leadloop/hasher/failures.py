@@ -1,4 +1,4 @@
-"""A failed stream record → what a replay needs to rebuild its rows (``markers.FailedRecord``).
+"""A failed stream record → what a replay needs to rebuild its rows (``state.markers.FailedRecord``).
 
 Used by the hasher before it reports records failed, and by the LeadHasherFailureDLQ replay for
 records it reads back from the stream while the stream still holds them. ``change`` is ``remove``
@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from leadloop.hasher.markers import Change, FailedRecord
-from leadloop.hasher.packing import AudienceRow
 from leadloop.hasher.service import LeadChange, classify, rows_for_change
 from leadloop.routing import Routing
+from leadloop.rows.audience_rows import AudienceRow
+from leadloop.state.markers import Change, FailedRecord
 
 
 def sequence_of(record: DynamoDBRecord) -> str:

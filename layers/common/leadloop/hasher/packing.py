@@ -12,25 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leadloop.observability import logger
-from leadloop.rows.messages import MAX_BODY_BYTES, MAX_ROWS, AudienceRowsMessage, Op
-
-
-@dataclass(frozen=True)
-class GroupKey:
-    audience_id: str
-    op: Op
-    schema: tuple[str, ...]
-    page_ids: tuple[str, ...] = ()
-    account_id: str | None = None
-
-
-@dataclass(frozen=True)
-class AudienceRow:
-    """One lead's hashed row for one audience (cells validated when it was made)."""
-
-    key: GroupKey
-    lead_id: str
-    cells: tuple[str, ...]
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
+from leadloop.rows.messages import MAX_BODY_BYTES, MAX_ROWS, AudienceRowsMessage
 
 
 @dataclass(frozen=True)

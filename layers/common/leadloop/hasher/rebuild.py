@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.packing import AudienceRow
 from leadloop.hasher.service import LeadChange, rows_for_change
 from leadloop.leads.models import LeadStatus
 from leadloop.routing import Routing
+from leadloop.rows.audience_rows import AudienceRow
+from leadloop.state.markers import FailedRecord
 
 
 class LeadReader(Protocol):

@@ -22,15 +22,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from leadloop.hasher.markers import FailedRecord
-from leadloop.hasher.packing import AudienceRow, GroupKey, pack
+from leadloop.hasher.packing import pack
 from leadloop.hasher.reporting import RejectedCells
 from leadloop.leads.models import LeadStatus
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import OutgoingMessage
 from leadloop.routing import FormRoute, Routing
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
 from leadloop.rows.messages import Op, check_rows
 from leadloop.rows.policy import identifies, lead_row, route_schema
+from leadloop.state.markers import FailedRecord
 from leadloop.validation import is_meta_id
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"

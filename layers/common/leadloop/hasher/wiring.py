@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 
 from leadloop import aws
-from leadloop.hasher.markers import FailureMarkers
 from leadloop.hasher.service import HasherDeps
 from leadloop.queues import MessageQueue
 from leadloop.routing import Routing, load_routing
 from leadloop.settings import LeadHasherSettings, load_settings
+from leadloop.state.markers import FailureMarkers
 
 
 def settings() -> LeadHasherSettings:

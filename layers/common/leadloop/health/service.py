@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import single_metric
 from leadloop.health.checks import CHECKS, Context
 from leadloop.health.findings import Finding, Report, Status
 from leadloop.observability import MetricUnit, logger, metrics
+from leadloop.state.health_records import HealthRecord
 
 #: The same problems are alerted again after this long, so a forgotten alert is not forgotten.
 REALERT_SECONDS = 24 * 3600
@@ -28,7 +29,7 @@ REALERT_SLACK_SECONDS = 15 * 60
 class ReportStore(Protocol):
     def latest(self) -> dict[str, Any] | None: ...
 
-    def save(self, report: Report, *, alerted_at: int | None) -> None: ...
+    def save(self, record: HealthRecord, *, alerted_at: int | None) -> None: ...
 
 
 class Alerts(Protocol):
@@ -82,7 +83,7 @@ def record(report: Report, deps: HealthDeps) -> bool:
     previous = deps.store.latest() if deps.store is not None else None
     alerted_at, published = _alert(report, previous, deps)
     if deps.store is not None:
-        deps.store.save(report, alerted_at=alerted_at)
+        deps.store.save(health_record(report), alerted_at=alerted_at)
     logger.info(
         "health checked",
         extra={"status": report.status.label, "problems": [f"{f.check}:{f.subject}" for f in report.problems()]},
@@ -133,3 +134,8 @@ def problem_keys(report: Report) -> list[str]:
 
 def report_json(report: Report) -> str:
     return json.dumps(report.as_dict(), separators=(",", ":"))
+
+
+def health_record(report: Report) -> HealthRecord:
+    """What StateTable keeps of a full run: the report encoded, so the record needs nothing of the checks."""
+    return HealthRecord(report.status.label, report.checked_at, report_json(report), problem_keys(report))

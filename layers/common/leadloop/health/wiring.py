@@ -12,11 +12,11 @@ from leadloop.credentials import MetaCredentials, load_credentials
 from leadloop.graph import GraphClient
 from leadloop.graph.factory import shared_transport
 from leadloop.health.checks import Context, Graph
-from leadloop.health.records import HealthRecords
 from leadloop.health.service import HealthDeps
 from leadloop.leads.store import LeadStore
 from leadloop.routing import Routing, load_routing
 from leadloop.settings import HealthCheckSettings, load_settings
+from leadloop.state.health_records import HealthRecords
 
 
 class SnsAlerts:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadloop.replace.meta import Graph
-from leadloop.replace.records import ReplaceRecords
 from leadloop.replace.staging import StagingStore
 from leadloop.routing import Routing
 from leadloop.rows.session import random_session_id
 from leadloop.settings import AudienceReplaceSettings
+from leadloop.state.replace_records import ReplaceRecords
 
 
 @dataclass

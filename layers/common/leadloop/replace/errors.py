@@ -2,6 +2,9 @@
 
 Every message carries ids, counts and Meta's codes only: the ASL history is readable by anyone
 with console access, so no row data or raw answer may ever reach it.
+
+StateTable's refusals come from :mod:`leadloop.state.errors`: ``AudienceLocked`` (another run holds
+the audience lock; the state machine stops) and ``StateError`` (retried like any other error).
 """
 
 from __future__ import annotations
@@ -21,10 +24,6 @@ class AudienceNotReplaceable(ReplaceError):
 
 class AudienceBusy(ReplaceError):
     """Another operation runs on the audience at Meta; the state machine waits and tries again."""
-
-
-class AudienceLocked(ReplaceError):
-    """Another replace of this audience holds our lock."""
 
 
 class EmptySource(ReplaceError):

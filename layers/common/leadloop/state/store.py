@@ -1,8 +1,6 @@
-"""StateTable adapter. Items are small bookkeeping records keyed ``pk``/``sk``; no PII.
+"""StateTable records of the backfill: form watermarks, per-Page lead-read counters and backoffs.
 
-* ``form#{id}`` / ``watermark``: backfill has read every lead created before ``value``.
-* ``page#{id}`` / ``leadgen-calls#{day}``: lead reads spent on the Page that UTC day.
-* ``page#{id}`` / ``backoff``: do not read the Page's leads before ``until`` (Meta throttled us).
+Keys in :mod:`leadloop.state.keys`; small bookkeeping records, no PII.
 """
 
 from __future__ import annotations
@@ -12,7 +10,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadloop.leads.store import StoreError
+from leadloop.state import keys
+from leadloop.state.codec import from_item, to_item, to_value
+from leadloop.state.errors import StateError, error_code, is_condition_failure
 
 _DAY = 86400
 
@@ -23,74 +23,58 @@ class StateStore:
         self._table = table_name
 
     def watermark(self, form_id: str) -> int | None:
-        item = self._get(f"form#{form_id}", "watermark")
-        return int(item["value"]["N"]) if item else None
+        item = self._get(keys.form_watermark(form_id))
+        return int(item["value"]) if item else None
 
     def advance_watermark(self, form_id: str, value: int) -> None:
         """Move the watermark forward only (never back, whatever order runs finish in)."""
         try:
             self._ddb.update_item(
                 TableName=self._table,
-                Key=_key(f"form#{form_id}", "watermark"),
+                Key=keys.form_watermark(form_id).item_key(),
                 UpdateExpression="SET #v = :v, updated_at = :now",
                 ConditionExpression="attribute_not_exists(#v) OR #v < :v",
                 ExpressionAttributeNames={"#v": "value"},
-                ExpressionAttributeValues={":v": {"N": str(value)}, ":now": {"N": str(int(time.time()))}},
+                ExpressionAttributeValues={":v": to_value(value), ":now": to_value(int(time.time()))},
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as exc:
+            if is_condition_failure(exc):
                 return
-            raise StoreError(f"advancing a watermark failed: {exc.response.get('Error', {}).get('Code')}") from None
-        except BotoCoreError as exc:
-            raise StoreError(f"advancing a watermark failed: {type(exc).__name__}") from None
+            raise StateError(f"advancing a watermark failed: {error_code(exc)}") from None
 
     def leadgen_calls(self, page_id: str, now: int) -> int:
-        item = self._get(f"page#{page_id}", f"leadgen-calls#{_day(now)}")
-        return int(item["calls"]["N"]) if item else 0
+        item = self._get(keys.leadgen_calls(page_id, now))
+        return int(item["calls"]) if item else 0
 
     def add_leadgen_calls(self, page_id: str, now: int, calls: int) -> int:
         try:
             answer = self._ddb.update_item(
                 TableName=self._table,
-                Key=_key(f"page#{page_id}", f"leadgen-calls#{_day(now)}"),
+                Key=keys.leadgen_calls(page_id, now).item_key(),
                 UpdateExpression="ADD calls :n SET expires_at = :exp",
-                ExpressionAttributeValues={":n": {"N": str(calls)}, ":exp": {"N": str(now + 2 * _DAY)}},
+                ExpressionAttributeValues={":n": to_value(calls), ":exp": to_value(now + 2 * _DAY)},
                 ReturnValues="UPDATED_NEW",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreError(f"counting lead reads failed: {type(exc).__name__}") from None
-        return int(answer["Attributes"]["calls"]["N"])
+            raise StateError(f"counting lead reads failed: {type(exc).__name__}") from None
+        return int(from_item(answer["Attributes"])["calls"])
 
     def backoff_until(self, page_id: str) -> int:
-        item = self._get(f"page#{page_id}", "backoff")
-        return int(item["until"]["N"]) if item else 0
+        item = self._get(keys.page_backoff(page_id))
+        return int(item["until"]) if item else 0
 
     def set_backoff(self, page_id: str, until: int, reason: str) -> None:
+        record = {"until": until, "reason": reason[:300], "expires_at": until + _DAY}
+        fields = keys.page_backoff(page_id).fields() | record
         try:
-            self._ddb.put_item(
-                TableName=self._table,
-                Item=_key(f"page#{page_id}", "backoff")
-                | {
-                    "until": {"N": str(until)},
-                    "reason": {"S": reason[:300]},
-                    "expires_at": {"N": str(until + _DAY)},
-                },
-            )
+            self._ddb.put_item(TableName=self._table, Item=to_item(fields))
         except (ClientError, BotoCoreError) as exc:
-            raise StoreError(f"recording a backoff failed: {type(exc).__name__}") from None
+            raise StateError(f"recording a backoff failed: {type(exc).__name__}") from None
 
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+    def _get(self, key: keys.StateKey) -> dict[str, Any] | None:
         try:
-            answer = self._ddb.get_item(TableName=self._table, Key=_key(pk, sk), ConsistentRead=True)
+            answer = self._ddb.get_item(TableName=self._table, Key=key.item_key(), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
-            raise StoreError(f"reading state failed: {type(exc).__name__}") from None
+            raise StateError(f"reading state failed: {type(exc).__name__}") from None
         item = answer.get("Item")
-        return dict(item) if item else None
-
-
-def _key(pk: str, sk: str) -> dict[str, Any]:
-    return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def _day(now: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(now))
+        return from_item(item) if item else None

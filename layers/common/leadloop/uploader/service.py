@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from leadloop.graph import GraphAuthError, GraphError, GraphResponse
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MAX_DELAY_SECONDS, OutgoingMessage, QueueError
+from leadloop.state.errors import StateError
 from leadloop.uploader.batching import MAX_ROWS_PER_CALL, Call, Received, plan_calls
-from leadloop.uploader.locks import LockReadError
 from leadloop.uploader.outcomes import SENT, Kind, Outcome, Policy
 from leadloop.uploader.reporting import AudienceCounts, emit_counts
 from leadloop.uploader.tails import hold_back_tails
@@ -89,7 +89,7 @@ def _defer_locked(received: Sequence[Received], deps: UploaderDeps, fates: dict[
     now = int(deps.clock())
     try:
         held = deps.locks.held_until({r.message.audience_id for r in received}, now)
-    except LockReadError as exc:
+    except StateError as exc:
         logger.warning("audience locks unreadable: the batch waits", extra={"error": str(exc)})
         for r in received:
             fates[r.message_id] = Outcome(Kind.KEEP, LOCK_RECHECK_SECONDS // 5, str(exc))

@@ -11,11 +11,11 @@ import pytest
 from moto import mock_aws
 
 from leadloop.health.findings import Finding, Report, Status
-from leadloop.health.records import HISTORY_SECONDS, HealthRecords
-from leadloop.health.service import record
+from leadloop.health.service import health_record, record
+from leadloop.state.errors import StateError
+from leadloop.state.health_records import HISTORY_SECONDS, HealthRecords
+from tests.unit.health.fakes import NOW, FakeAlerts, Rig
 from tests.unit.state_table import create_state_table
-
-from .fakes import NOW, FakeAlerts, Rig
 
 TABLE = "state"
 FAIL = Finding("token", Status.FAIL, "page 111", "the token has expired", "issue a new token")
@@ -48,7 +48,7 @@ def test_nothing_saved_yet_is_none(records: HealthRecords):
 
 def test_save_then_latest_round_trips(records: HealthRecords):
     report = Report(checked_at=NOW, findings=[OK, FAIL, WARN])
-    records.save(report, alerted_at=NOW - 5)
+    records.save(health_record(report), alerted_at=NOW - 5)
     latest = records.latest()
     assert latest is not None
     assert latest["alerted_at"] == NOW - 5
@@ -58,14 +58,14 @@ def test_save_then_latest_round_trips(records: HealthRecords):
 
 
 def test_a_report_never_alerted_has_no_alerted_at(records: HealthRecords):
-    records.save(Report(checked_at=NOW, findings=[OK]), alerted_at=None)
+    records.save(health_record(Report(checked_at=NOW, findings=[OK])), alerted_at=None)
     latest = records.latest()
     assert latest is not None and latest["alerted_at"] is None and latest["problem_keys"] == []
 
 
 def test_the_latest_is_replaced_and_history_items_expire(records: HealthRecords, ddb: Any):
-    records.save(Report(checked_at=NOW, findings=[FAIL]), alerted_at=NOW)
-    records.save(Report(checked_at=NOW + 60, findings=[OK]), alerted_at=None)
+    records.save(health_record(Report(checked_at=NOW, findings=[FAIL])), alerted_at=NOW)
+    records.save(health_record(Report(checked_at=NOW + 60, findings=[OK])), alerted_at=None)
     stored = items(ddb)
     assert set(stored) == {"latest", f"report#{NOW:010d}", f"report#{NOW + 60:010d}"}
     assert all(i["pk"]["S"] == "health" for i in stored.values())
@@ -80,13 +80,21 @@ def test_the_latest_is_replaced_and_history_items_expire(records: HealthRecords,
 
 def test_history_keys_sort_by_time(records: HealthRecords, ddb: Any):
     for at in (999_999_999, NOW):
-        records.save(Report(checked_at=at), alerted_at=None)
+        records.save(health_record(Report(checked_at=at)), alerted_at=None)
     keys = sorted(k for k in items(ddb) if k.startswith("report#"))
     assert keys == ["report#0999999999", f"report#{NOW:010d}"]
 
 
 def test_an_unreadable_table_reads_as_no_previous_record(ddb: Any):
     assert HealthRecords(ddb, "no-such-table").latest() is None
+
+
+def test_a_refused_save_is_a_state_error(ddb: Any):
+    # Given a table that does not exist
+    records = HealthRecords(ddb, "no-such-table")
+    # When a report is saved, Then StateTable's one error type names DynamoDB's code
+    with pytest.raises(StateError, match="recording the health report failed: ResourceNotFoundException"):
+        records.save(health_record(Report(checked_at=NOW)), alerted_at=None)
 
 
 def test_record_alerts_once_across_runs_through_the_table(records: HealthRecords):

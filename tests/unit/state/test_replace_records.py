@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from leadloop.replace.errors import AudienceLocked, StagingError
-from leadloop.replace.records import OUTCOME_TTL_SECONDS, RUN_TTL_SECONDS, ReplaceRecords
+from leadloop.state.errors import AudienceLocked, StateError
+from leadloop.state.replace_records import OUTCOME_TTL_SECONDS, RUN_TTL_SECONDS, ReplaceRecords
 from tests.unit.state_table import create_state_table
 
 TABLE = "state"
 AUDIENCE = "238000000000001"
+OTHER_AUDIENCE = "238000000000002"
 NOW = 1_700_000_000
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
 
 
 @pytest.fixture
@@ -69,8 +79,13 @@ def test_lock_is_refused_to_another_run_until_it_expires(state: Any, records: Re
 
 
 def test_locks_of_different_audiences_are_independent(records: ReplaceRecords) -> None:
+    # Given run-a holds one audience
     records.take_lock(AUDIENCE, "run-a", until=NOW + 100, now=NOW)
-    records.take_lock("238000000000002", "run-b", until=NOW + 100, now=NOW)
+    # When run-b takes another audience
+    records.take_lock(OTHER_AUDIENCE, "run-b", until=NOW + 100, now=NOW)
+    # Then run-b holds it, and run-a still holds the first
+    assert (records.lock(OTHER_AUDIENCE) or {}).get("run_id") == "run-b"
+    assert (records.lock(AUDIENCE) or {}).get("run_id") == "run-a"
 
 
 def test_release_only_by_the_holder(state: Any, records: ReplaceRecords) -> None:
@@ -135,11 +150,28 @@ def test_no_outcome_yet(records: ReplaceRecords) -> None:
     assert records.latest_outcome(AUDIENCE) is None
 
 
-def test_a_missing_table_is_a_staging_error(ddb: Any) -> None:
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.take_lock(AUDIENCE, "run-a", until=NOW + 100, now=NOW), "taking the audience lock failed"),
+        (lambda r: r.note_run("run-a", {"x": 1}), "recording replace progress failed"),
+        (lambda r: r.run("run-a"), "reading replace#run-a failed"),
+        (lambda r: r.write_scheduled(AUDIENCE, {"outcome": "succeeded"}, now=NOW), "scheduled replace outcome"),
+    ],
+)
+def test_a_missing_table_is_a_state_error(ddb: Any, call: Any, message: str) -> None:
+    # Given a table that does not exist
     records = ReplaceRecords(ddb, "no-such-table")
-    with pytest.raises(StagingError):
+    # When a record is read or written, Then StateTable's one error type says what failed
+    with pytest.raises(StateError, match=message):
+        call(records)
+
+
+def test_a_refused_write_is_not_mistaken_for_a_held_lock(ddb: Any) -> None:
+    # Given a table that does not exist
+    records = ReplaceRecords(ddb, "no-such-table")
+    # When the lock is taken
+    with pytest.raises(StateError) as caught:
         records.take_lock(AUDIENCE, "run-a", until=NOW + 100, now=NOW)
-    with pytest.raises(StagingError):
-        records.note_run("run-a", {"x": 1})
-    with pytest.raises(StagingError):
-        records.run("run-a")
+    # Then the failure is not AudienceLocked (which would stop the replace instead of retrying it)
+    assert not isinstance(caught.value, AudienceLocked)

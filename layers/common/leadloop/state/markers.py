@@ -4,8 +4,9 @@ LeadHasherFailureDLQ receives only stream coordinates (shard, sequence range), a
 expire after 24 hours. So before the hasher reports a record as failed it records, durably, what
 a replay needs to rebuild the record's rows from LeadsTable later:
 
-* ``pk`` ``hasher-failed``, ``sk`` the sequence number zero-padded to 40 digits, so the records of
-  one dead-lettered range are one Query (``BETWEEN`` its first and last sequence numbers);
+* the key (``keys.hasher_failed``): ``pk`` ``hasher-failed``, ``sk`` the sequence number
+  zero-padded, so the records of one dead-lettered range are one Query (``BETWEEN`` its first and
+  last sequence numbers);
 * ``leadgen_id`` and ``change`` (``add``, ``remove``, or ``unknown`` when the record could not be read);
 * ``removals``: for a removal, the hashed rows it would have sent (hashes only, validated like a
   queue message): the answers are gone from LeadsTable, so they cannot be hashed again later;
@@ -26,19 +27,17 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadloop.hasher.packing import AudienceRow, GroupKey
+from leadloop.rows.audience_rows import AudienceRow, GroupKey
 from leadloop.rows.messages import check_rows
+from leadloop.state import keys
+from leadloop.state.codec import from_item, to_item, to_value
+from leadloop.state.errors import StateError, error_code
 
-PK = "hasher-failed"
 TTL_SECONDS = 15 * 86400
-_WIDTH = 40
 _PARALLEL = 8
 
 Change = Literal["add", "remove", "unknown"]
-
-
-class MarkerError(RuntimeError):
-    """The failure records could not be written or read; the caller must not carry on as if they were."""
+_KNOWN_CHANGES: dict[str, Change] = {"add": "add", "remove": "remove"}
 
 
 @dataclass(frozen=True)
@@ -50,18 +49,13 @@ class FailedRecord:
     removals: tuple[AudienceRow, ...] = ()
 
 
-def sort_key(sequence: str) -> str:
-    """Sequence numbers are decimal strings of varying length: padded, they sort as numbers."""
-    return sequence.zfill(_WIDTH)
-
-
 class FailureMarkers:
     def __init__(self, client: Any, table_name: str) -> None:
         self._ddb = client
         self._table = table_name
 
     def record(self, failed: Sequence[FailedRecord], *, now: int | None = None) -> None:
-        """Write every record (an overwrite on a retry); ``MarkerError`` unless all were written.
+        """Write every record (an overwrite on a retry); ``StateError`` unless all were written.
 
         One PutItem each, a few at a time: the hasher's role may put items, never batch-write.
         """
@@ -72,13 +66,13 @@ class FailureMarkers:
         with ThreadPoolExecutor(max_workers=min(_PARALLEL, len(items))) as pool:
             errors = [e for e in pool.map(self._put, items) if e]
         if errors:
-            raise MarkerError(f"writing {len(errors)} failure record(s) failed: {errors[0]}")
+            raise StateError(f"writing {len(errors)} failure record(s) failed: {errors[0]}")
 
     def _put(self, item: dict[str, Any]) -> str:
         try:
             self._ddb.put_item(TableName=self._table, Item=item)
         except (ClientError, BotoCoreError) as exc:
-            return _code(exc)
+            return error_code(exc)
         return ""
 
     def in_range(self, first: str, last: str) -> list[FailedRecord]:
@@ -87,9 +81,9 @@ class FailureMarkers:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "ExpressionAttributeValues": {
-                ":pk": {"S": PK},
-                ":first": {"S": sort_key(first)},
-                ":last": {"S": sort_key(last)},
+                ":pk": to_value(keys.HASHER_FAILED),
+                ":first": to_value(keys.sequence_sort_key(first)),
+                ":last": to_value(keys.sequence_sort_key(last)),
             },
             "ConsistentRead": True,
         }
@@ -98,8 +92,8 @@ class FailureMarkers:
             try:
                 answer = self._ddb.query(**kwargs)
             except (ClientError, BotoCoreError) as exc:
-                raise MarkerError(f"reading failure records failed: {_code(exc)}") from None
-            found += [_record(item) for item in answer.get("Items", [])]
+                raise StateError(f"reading failure records failed: {error_code(exc)}") from None
+            found += [_record(from_item(item)) for item in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return found
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -107,28 +101,24 @@ class FailureMarkers:
     def delete(self, sequences: Iterable[str]) -> None:
         for sequence in dict.fromkeys(sequences):
             try:
-                self._ddb.delete_item(TableName=self._table, Key=_key(sequence))
+                self._ddb.delete_item(TableName=self._table, Key=keys.hasher_failed(sequence).item_key())
             except (ClientError, BotoCoreError) as exc:
-                raise MarkerError(f"deleting failure records failed: {_code(exc)}") from None
-
-
-def _key(sequence: str) -> dict[str, Any]:
-    return {"pk": {"S": PK}, "sk": {"S": sort_key(sequence)}}
+                raise StateError(f"deleting failure records failed: {error_code(exc)}") from None
 
 
 def _item(failed: FailedRecord, now: int) -> dict[str, Any]:
-    item: dict[str, Any] = _key(failed.sequence) | {
-        "sequence": {"S": failed.sequence},
-        "leadgen_id": {"S": failed.leadgen_id or "-"},
-        "change": {"S": failed.change},
-        "recorded_at": {"N": str(now)},
-        "expires_at": {"N": str(now + TTL_SECONDS)},
+    fields: dict[str, Any] = keys.hasher_failed(failed.sequence).fields() | {
+        "sequence": failed.sequence,
+        "leadgen_id": failed.leadgen_id or "-",
+        "change": failed.change,
+        "recorded_at": now,
+        "expires_at": now + TTL_SECONDS,
     }
     if failed.removals:
         for row in failed.removals:  # the last guard: nothing but hashes is written here
             check_rows(row.key.schema, [row.cells], row.key.page_ids)
-        item["removals"] = {"S": json.dumps([_row_json(r) for r in failed.removals], separators=(",", ":"))}
-    return item
+        fields["removals"] = json.dumps([_row_json(r) for r in failed.removals], separators=(",", ":"))
+    return to_item(fields)
 
 
 def _row_json(row: AudienceRow) -> dict[str, Any]:
@@ -142,26 +132,19 @@ def _row_json(row: AudienceRow) -> dict[str, Any]:
     }
 
 
-def _record(item: dict[str, Any]) -> FailedRecord:
-    lead = item["leadgen_id"]["S"]
-    change = item["change"]["S"]
+def _record(fields: dict[str, Any]) -> FailedRecord:
+    lead = str(fields["leadgen_id"])
     removals = tuple(
         AudienceRow(
             GroupKey(r["audience_id"], "remove", tuple(r["schema"]), tuple(r["page_ids"]), r["account_id"]),
             lead,
             tuple(r["cells"]),
         )
-        for r in json.loads(item.get("removals", {}).get("S", "[]"))
+        for r in json.loads(fields.get("removals", "[]"))
     )
     return FailedRecord(
-        sequence=item["sequence"]["S"],
+        sequence=str(fields["sequence"]),
         leadgen_id="" if lead == "-" else lead,
-        change=change if change in ("add", "remove") else "unknown",
+        change=_KNOWN_CHANGES.get(str(fields["change"]), "unknown"),
         removals=removals,
     )
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or type(exc).__name__)
-    return type(exc).__name__
