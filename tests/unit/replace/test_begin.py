@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput, StagingError
 from leadloop.replace.prepare import begin
+from leadloop.replace.state import BeginInput
 from leadloop.settings import AudienceReplaceSettings
 
 from .conftest import BUCKET
@@ -44,15 +45,16 @@ def _deps(s3: Any) -> ReplaceDeps:
     )
 
 
-def _csv_input(bucket: str = BUCKET, key: str = "sources/crm.csv") -> dict[str, Any]:
+def _csv_input(bucket: str = BUCKET, key: str = "sources/crm.csv") -> BeginInput:
     source = {"type": "s3_csv", "bucket": bucket, "key": key, "mapping": {"Email": "EMAIL"}}
-    return {"input": {"audience_id": AUDIENCE, "source": source}, "run_id": "run-1"}
+    return BeginInput(input={"audience_id": AUDIENCE, "source": source}, run_id="run-1")
 
 
 def test_a_present_csv_begins_the_run(s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="sources/crm.csv", Body=b"Email\na@example.com\n")
     state = begin(_csv_input(), _deps(s3), lambda: 900.0)
-    assert state["run"]["schema"] == ["EMAIL"] and state["run"]["source"] == "s3_csv"
+    assert state.run.schema_keys == ["EMAIL"]
+    assert state.run.source == "s3_csv"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,9 @@ import pytest
 from leadloop.replace import history, tasks
 from leadloop.replace.errors import ReplaceFailed
 from leadloop.replace.history import EVENTS_PER_STEP, HISTORY_LIMIT, MAX_STEPS, MAX_WAIT_SECONDS, next_wait
+from leadloop.replace.state import Failure, ReplaceState
+
+from . import states as replace_states
 
 ASL = Path(__file__).resolve().parents[3] / "infra" / "statemachines" / "audience_replace.asl.json"
 DAY = 86_400
@@ -50,24 +53,31 @@ class NoDeps:
 
 
 def test_past_the_budget_a_task_stops_the_run_and_cleanup_still_runs(monkeypatch: pytest.MonkeyPatch):
-    state = {"run": {"steps": MAX_STEPS, "audience_id": "1"}, "check": {}}
+    state = _after_steps(MAX_STEPS)
     with pytest.raises(ReplaceFailed, match="25,000-event history"):
         tasks.run_task({"task": "check", "state": state}, NoDeps(), lambda: 900.0)  # type: ignore[arg-type]
     seen: list[int] = []
 
-    def fail(s: dict[str, Any], d: Any, t: Any) -> dict[str, Any]:
-        seen.append(s["run"]["steps"])
-        return s
+    def fail(failure: Failure, d: Any, t: Any) -> ReplaceState:
+        assert failure.state is not None
+        seen.append(failure.state.run.steps)
+        return failure.state
 
-    monkeypatch.setitem(tasks.TASKS, "fail", fail)
+    monkeypatch.setitem(tasks.TASKS, "fail", tasks.Task(Failure.parse, fail))
     done = tasks.run_task({"task": "fail", "state": state}, NoDeps(), lambda: 900.0)  # type: ignore[arg-type]
     assert seen == [MAX_STEPS] and done["run"]["steps"] == MAX_STEPS + 1
 
 
 def test_each_task_counts_one_step(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(tasks.TASKS, "poll", lambda s, d, t: s)
-    state: dict[str, Any] = {"run": {"steps": 41}}
+    monkeypatch.setitem(tasks.TASKS, "poll", tasks.Task(ReplaceState.parse, lambda s, d, t: s))
+    state = _after_steps(41)
     assert tasks.run_task({"task": "poll", "state": state}, NoDeps(), lambda: 1.0)["run"]["steps"] == 42  # type: ignore[arg-type]
+
+
+def _after_steps(steps: int) -> dict[str, Any]:
+    state = replace_states.checked()
+    state["run"]["steps"] = steps
+    return state
 
 
 # ---------------------------------------------------------------- the ASL keeps the premise true

@@ -131,13 +131,13 @@ def test_a_retried_pack_rewrites_identical_chunks(s3: Any, csv_key: str, monkeyp
         # A crashed invocation is retried with the state it started from; drop what it wrote first.
         for number in range(before["chunks"] + 1, after["chunks"] + 1):
             s3.delete_object(Bucket=BUCKET, Key=store.chunk_key(number))
-        progress = PackProgress.from_state(before)
+        progress = PackProgress(**before)
         pack_slice(store, progress, chunk_rows=4, time_left=lambda: 0.0, partitions=PARTITIONS, reserve=1e9)
         assert progress.as_state() == after
         assert objects(s3, store.prefix + "chunks/") == chunks
 
     # A retry with a different budget (all the time in the world) ends with the same chunks too.
-    middle = PackProgress.from_state(packed[len(packed) // 2])
+    middle = PackProgress(**packed[len(packed) // 2])
     assert pack_slice(store, middle, chunk_rows=4, time_left=lambda: 1e9, partitions=PARTITIONS, reserve=0)
     assert middle.as_state() == packed[-1]
     assert objects(s3, store.prefix + "chunks/") == chunks
@@ -162,7 +162,7 @@ def test_a_retried_stage_rewrites_the_same_parts(s3: Any, csv_key: str, monkeypa
     started = stage_all(s3, csv_key, store, part_bytes=1)  # a part per row: sequence numbers matter
     parts = objects(s3, store.prefix + "parts/")
     cursor, before = started[2]
-    progress = StageProgress.from_state(before)
+    progress = StageProgress(**before)
     assert not stage_slice(
         csv_source(s3, csv_key, cursor), store, progress, time_left=lambda: 0.0, partitions=PARTITIONS, part_bytes=1
     )
@@ -176,7 +176,7 @@ def test_stage_with_time_to_spare_finishes_in_one_invocation(s3: Any, csv_key: s
     source = csv_source(s3, csv_key, None)
     assert stage_slice(source, store, progress, time_left=lambda: 1e9, partitions=PARTITIONS)
     assert progress.invocations == 1 and progress.rows_read == RECORDS
-    assert StageProgress.from_state(progress.as_state()) == progress
+    assert StageProgress(**progress.as_state()) == progress
 
 
 def test_empty_source_packs_no_chunk(s3: Any) -> None:

@@ -16,78 +16,79 @@ from aws_lambda_powertools.metrics import single_metric
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.replace import chunkset
 from leadloop.replace.deps import ReplaceDeps
+from leadloop.replace.pack import PackProgress
+from leadloop.replace.stage import StageProgress
+from leadloop.replace.state import Ended, Failure, OverflowState, ReplaceState, RunParams, SendState
 
-State = dict[str, Any]
 MAX_CAUSE_CHARS = 1000
+_NO_OVERFLOW = OverflowState(next=0, done=True, rows=0, received=0, invalid=0)
 
 
-def summary(state: State, status: str) -> dict[str, Any]:
-    """Counts and timings of the run so far (flat, small, PII-free)."""
-    run = state.get("run") or {}
-    stage = (state.get("stage") or {}).get("progress") or {}
-    packed = (state.get("pack") or {}).get("progress") or {}
-    send = state.get("send") or {}
-    extra = state.get("overflow") or {}
-    times = dict(state.get("times") or {})
-    overflow_chunks = chunkset.count(send.get("overflow"))
+def summary(state: ReplaceState | None, status: str, *, finished: int) -> dict[str, Any]:
+    """Counts and timings of the run so far (flat, small, PII-free); ``state`` is None before ``begin``."""
+    times: dict[str, Any] = {"finished": finished}
+    if state is not None:
+        state.times.finished = finished
+        times = state.times.model_dump(mode="json", exclude_unset=True)
+    run = state.run if state is not None else None
+    # A part the run never reached counts zero everywhere.
+    stage = state.stage.progress if state is not None and state.stage is not None else StageProgress()
+    packed = state.pack.progress if state is not None and state.pack is not None else PackProgress()
+    send = state.send if state is not None and state.send is not None else SendState(session_id=0)
+    extra = state.overflow if state is not None and state.overflow is not None else _NO_OVERFLOW
     result: dict[str, Any] = {
         "status": status,
-        "run_id": run.get("run_id"),
-        "audience_id": run.get("audience_id"),
-        "source": run.get("source"),
-        "dry_run": bool(run.get("dry_run")),
-        "rows_read": int(stage.get("rows_read", 0)),
-        "rows_staged": int(stage.get("rows_staged", 0)),
-        "rows_without_identifiers": int(stage.get("rows_without_identifiers", 0)),
-        "cells_rejected": dict(stage.get("cells_rejected") or {}),
-        "rows_unique": int(packed.get("rows_unique", 0)),
-        "duplicates": int(packed.get("duplicates", 0)),
-        "chunks": int(run.get("chunks", 0)),
-        "replace_calls": int(send.get("calls", 0)),
-        "replace_received": int(send.get("received", 0)),
-        "replace_invalid": int(send.get("invalid", 0)),
-        "overflow_chunks": overflow_chunks,
-        "overflow_calls": int(extra.get("calls", 0)),
-        "overflow_received": int(extra.get("received", 0)),
-        "overflow_invalid": int(extra.get("invalid", 0)),
-        "session_restarts": int(send.get("restarts", 0)),
+        "run_id": run.run_id if run else None,
+        "audience_id": run.audience_id if run else None,
+        "source": run.source if run else None,
+        "dry_run": run.dry_run if run else False,
+        "rows_read": stage.rows_read,
+        "rows_staged": stage.rows_staged,
+        "rows_without_identifiers": stage.rows_without_identifiers,
+        "cells_rejected": dict(stage.cells_rejected),
+        "rows_unique": packed.rows_unique,
+        "duplicates": packed.duplicates,
+        "chunks": run.chunks if run else 0,
+        "replace_calls": send.calls,
+        "replace_received": send.received,
+        "replace_invalid": send.invalid,
+        "overflow_chunks": chunkset.count(send.overflow),
+        "overflow_calls": extra.calls,
+        "overflow_received": extra.received,
+        "overflow_invalid": extra.invalid,
+        "session_restarts": send.restarts,
         "times": times,
     }
-    started: Any = times.get("started")
+    started = times.get("started")
     if started is not None:
-        result["seconds_total"] = int(times.get("finished", started)) - int(started)
+        result["seconds_total"] = finished - int(started)
     if times.get("session_opened") and times.get("session_closed"):
         result["seconds_in_window"] = int(times["session_closed"]) - int(times["session_opened"])
     return result
 
 
-def finish(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
-    run = state["run"]
-    state["times"]["finished"] = int(deps.clock())
-    status = "dry_run" if run.get("dry_run") else "succeeded"
-    outcome = summary(state, status)
-    _close(run, deps, outcome)
-    return {"outcome": outcome}
+def finish(state: ReplaceState, deps: ReplaceDeps, time_left: Callable[[], float]) -> Ended:
+    status = "dry_run" if state.run.dry_run else "succeeded"
+    outcome = summary(state, status, finished=int(deps.clock()))
+    _close(state.run, deps, outcome)
+    return Ended(outcome=outcome)
 
 
-def fail(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+def fail(failure: Failure, deps: ReplaceDeps, time_left: Callable[[], float]) -> Ended:
     """Catch-all: release the lock if this run holds it and record why the run stopped."""
-    run = state.get("run") or {}
-    error = state.get("error") or {}
-    state.setdefault("times", {})["finished"] = int(deps.clock())
-    outcome = summary(state, "failed")
-    outcome["error"] = str(error.get("Error") or "Unknown")
-    outcome["cause"] = _cause(error.get("Cause"))
-    if run.get("audience_id") and run.get("run_id"):
-        _close(run, deps, outcome)
+    outcome = summary(failure.state, "failed", finished=int(deps.clock()))
+    outcome["error"] = failure.error.name or "Unknown"
+    outcome["cause"] = _cause(failure.error.cause)
+    if failure.state is not None:
+        _close(failure.state.run, deps, outcome)
     else:
         logger.error("replace rejected before it started", extra={"error": outcome["error"]})
-    return {"outcome": outcome}
+    return Ended(outcome=outcome)
 
 
-def _close(run: dict[str, Any], deps: ReplaceDeps, outcome: dict[str, Any]) -> None:
-    audience_id, run_id = str(run["audience_id"]), str(run["run_id"])
-    released = deps.records.release_lock(audience_id, run_id) if run.get("locked") else False
+def _close(run: RunParams, deps: ReplaceDeps, outcome: dict[str, Any]) -> None:
+    audience_id, run_id = run.audience_id, run.run_id
+    released = deps.records.release_lock(audience_id, run_id) if run.locked else False
     outcome["lock_released"] = released
     started = int((outcome.get("times") or {}).get("started") or deps.clock())
     deps.records.write_outcome(audience_id, run_id, started, outcome)

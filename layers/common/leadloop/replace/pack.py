@@ -11,7 +11,7 @@ same chunk files with the same rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from leadloop.replace.partition import PARTITIONS, row_digest
@@ -22,31 +22,16 @@ PACK_RESERVE_SECONDS = 90.0
 
 @dataclass
 class PackProgress:
+    """Totals across invocations (kept in the state as ``pack.progress``)."""
+
     next_partition: int = 0
     chunks: int = 0
     rows_unique: int = 0
     duplicates: int = 0
     has_tail: bool = False
 
-    @classmethod
-    def from_state(cls, raw: dict[str, Any] | None) -> PackProgress:
-        raw = raw or {}
-        return cls(
-            next_partition=int(raw.get("next_partition", 0)),
-            chunks=int(raw.get("chunks", 0)),
-            rows_unique=int(raw.get("rows_unique", 0)),
-            duplicates=int(raw.get("duplicates", 0)),
-            has_tail=bool(raw.get("has_tail", False)),
-        )
-
     def as_state(self) -> dict[str, Any]:
-        return {
-            "next_partition": self.next_partition,
-            "chunks": self.chunks,
-            "rows_unique": self.rows_unique,
-            "duplicates": self.duplicates,
-            "has_tail": self.has_tail,
-        }
+        return asdict(self)
 
 
 def pack_slice(

@@ -13,14 +13,25 @@ from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInput, StagingError
 from leadloop.replace.history import next_wait
 from leadloop.replace.meta import ensure_replaceable, read_audience
-from leadloop.replace.pack import PackProgress, pack_slice
+from leadloop.replace.pack import pack_slice
 from leadloop.replace.request import CsvSource as CsvSpec
 from leadloop.replace.request import ReplaceRequest, parse_request
 from leadloop.replace.sources import CsvSource, LeadSource, RowSource
-from leadloop.replace.stage import StageProgress, stage_slice
+from leadloop.replace.stage import stage_slice
+from leadloop.replace.state import (
+    BeginInput,
+    CheckState,
+    Locked,
+    PackState,
+    ReplaceState,
+    RunParams,
+    SendState,
+    Staged,
+    StageState,
+    Times,
+)
 from leadloop.routing import FormRoute
 
-State = dict[str, Any]
 _RUN_ID = re.compile(r"[^A-Za-z0-9_-]")
 #: The lock outlives the window and processing; poll and overflow extend it as they go.
 LOCK_EXTRA_SECONDS = 3 * 3600
@@ -28,15 +39,10 @@ LOCK_EXTRA_SECONDS = 3 * 3600
 _UNREADABLE = frozenset({"404", "403", "NoSuchKey", "NoSuchBucket", "AccessDenied"})
 
 
-def request_of(state: State) -> ReplaceRequest:
-    return ReplaceRequest.model_validate(state["request"])
-
-
-def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+def begin(state: BeginInput, deps: ReplaceDeps, time_left: Callable[[], float]) -> ReplaceState:
     """Validate the execution input and fix the run's parameters (fails before any lock is taken)."""
-    raw = state.get("input")
-    request = parse_request(raw)
-    run_id = _RUN_ID.sub("-", str(state.get("run_id") or ""))[:80]
+    request = parse_request(state.input)
+    run_id = _RUN_ID.sub("-", str(state.run_id or ""))[:80]
     if not run_id:
         raise InvalidReplaceInput("the run has no id (start it through the state machine)")
     s = deps.settings
@@ -47,21 +53,21 @@ def begin(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> St
     schema = _source(request, deps, cursor=None, since=since).schema
     if isinstance(request.source, CsvSpec):
         _require_object(deps.s3, request.source)
-    return {
-        "request": request.model_dump(mode="json"),
-        "run": {
-            "run_id": run_id,
-            "audience_id": request.audience_id,
-            "schema": schema,
-            "chunk_rows": s.replace_chunk_rows,
-            "concurrency": request.max_concurrency or s.replace_default_concurrency,
-            "dry_run": request.dry_run,
-            "source": request.source.type,
-            "since": since,
-        },
-        "times": {"started": now},
-        "check": {"attempts": 0, "ready": False},
-    }
+    return ReplaceState(
+        request=request,
+        run=RunParams(
+            run_id=run_id,
+            audience_id=request.audience_id,
+            schema_keys=schema,
+            chunk_rows=s.replace_chunk_rows,
+            concurrency=request.max_concurrency or s.replace_default_concurrency,
+            dry_run=request.dry_run,
+            source=request.source.type,
+            since=since,
+        ),
+        times=Times(started=now),
+        check=CheckState(attempts=0, ready=False),
+    )
 
 
 def _require_object(s3: Any, spec: CsvSpec) -> None:
@@ -77,76 +83,70 @@ def _require_object(s3: Any, spec: CsvSpec) -> None:
         raise StagingError(f"checking s3://{spec.bucket}/{spec.key} failed: {type(exc).__name__}") from None
 
 
-def check(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
+def check(state: ReplaceState, deps: ReplaceDeps, time_left: Callable[[], float]) -> ReplaceState:
     """Meta must allow a replace now; while the audience is busy, ask the machine to wait."""
-    run = state["run"]
-    audience = read_audience(deps.graph(), run["audience_id"])
-    run["account_id"] = audience.account_id or None
-    attempts = int(state["check"].get("attempts", 0))
-    if ensure_replaceable(run["audience_id"], audience) or run["dry_run"]:
-        state["check"] = {"attempts": attempts, "ready": True}
+    run = state.run
+    audience = read_audience(deps.graph(), run.audience_id)
+    run.account_id = audience.account_id or None
+    attempts = state.check.attempts
+    if ensure_replaceable(run.audience_id, audience) or run.dry_run:
+        state.check = CheckState(attempts=attempts, ready=True)
         return state
-    waited = int(state["check"].get("waited", 0))
+    waited = state.check.waited
     if waited >= deps.settings.replace_busy_max_seconds:
-        raise AudienceBusy(f"audience {run['audience_id']} still busy at Meta after {waited} s")
+        raise AudienceBusy(f"audience {run.audience_id} still busy at Meta after {waited} s")
     wait = next_wait(waited, deps.settings.replace_poll_seconds)
-    logger.info("audience busy at Meta: waiting", extra={"audience_id": run["audience_id"], "attempts": attempts})
-    state["check"] = {"attempts": attempts + 1, "ready": False, "waited": waited + wait, "wait_seconds": wait}
+    logger.info("audience busy at Meta: waiting", extra={"audience_id": run.audience_id, "attempts": attempts})
+    state.check = CheckState(attempts=attempts + 1, ready=False, waited=waited + wait, wait_seconds=wait)
     return state
 
 
-def lock(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
-    run = state["run"]
+def lock(state: ReplaceState, deps: ReplaceDeps, time_left: Callable[[], float]) -> ReplaceState:
+    run = state.run
     now = int(deps.clock())
     until = now + deps.settings.replace_window_seconds + LOCK_EXTRA_SECONDS
-    if not run["dry_run"]:  # a dry run sends nothing, so uploads need not wait for it
-        deps.records.take_lock(run["audience_id"], run["run_id"], until=until, now=now)
-    run["locked"] = not run["dry_run"]
-    state["stage"] = {"done": False, "cursor": None}
+    if not run.dry_run:  # a dry run sends nothing, so uploads need not wait for it
+        deps.records.take_lock(run.audience_id, run.run_id, until=until, now=now)
+    run.locked = not run.dry_run
+    state.stage = StageState(done=False, cursor=None)
     return state
 
 
-def stage(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
-    request, run = request_of(state), state["run"]
-    progress = StageProgress.from_state(state.get("stage", {}).get("progress"))
-    source = _source(request, deps, cursor=state.get("stage", {}).get("cursor"), since=run.get("since"))
+def stage(state: Locked, deps: ReplaceDeps, time_left: Callable[[], float]) -> Locked:
+    run, progress = state.run, state.stage.progress
+    source = _source(state.request, deps, cursor=state.stage.cursor, since=run.since)
     finished = stage_slice(
         source,
-        deps.staging(run["run_id"]),
+        deps.staging(run.run_id),
         progress,
         time_left=time_left,
         partitions=deps.settings.replace_partitions,
     )
-    state["stage"] = {
-        "done": finished,
-        "cursor": None if finished else source.cursor(),
-        "progress": progress.as_state(),
-    }
-    logger.info("staged", extra={"run_id": run["run_id"], "finished": finished} | progress.as_state())
+    state.stage = StageState(done=finished, cursor=None if finished else source.cursor(), progress=progress)
+    logger.info("staged", extra={"run_id": run.run_id, "finished": finished} | progress.as_state())
     if finished:
-        state["times"]["staged"] = int(deps.clock())
-        state["pack"] = {"done": False}
+        state.times.staged = int(deps.clock())
+        state.pack = PackState(done=False)
     return state
 
 
-def pack(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> State:
-    run = state["run"]
-    progress = PackProgress.from_state(state.get("pack", {}).get("progress"))
+def pack(state: Staged, deps: ReplaceDeps, time_left: Callable[[], float]) -> Staged:
+    run, progress = state.run, state.pack.progress
     finished = pack_slice(
-        deps.staging(run["run_id"]),
+        deps.staging(run.run_id),
         progress,
-        chunk_rows=run["chunk_rows"],
+        chunk_rows=run.chunk_rows,
         time_left=time_left,
         partitions=deps.settings.replace_partitions,
     )
-    state["pack"] = {"done": finished, "progress": progress.as_state()}
+    state.pack = PackState(done=finished, progress=progress)
     if finished:
         if progress.rows_unique == 0:
-            raise EmptySource(f"the source gave no usable row for audience {run['audience_id']}: refusing to empty it")
-        run["chunks"] = progress.chunks
-        state["times"]["packed"] = int(deps.clock())
-        state["send"] = {"session_id": deps.new_session_id(), "attempts": 0}
-        logger.info("packed", extra={"run_id": run["run_id"]} | progress.as_state())
+            raise EmptySource(f"the source gave no usable row for audience {run.audience_id}: refusing to empty it")
+        run.chunks = progress.chunks
+        state.times.packed = int(deps.clock())
+        state.send = SendState(session_id=deps.new_session_id(), attempts=0)
+        logger.info("packed", extra={"run_id": run.run_id} | progress.as_state())
     return state
 
 

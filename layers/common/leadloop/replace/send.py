@@ -9,7 +9,7 @@ caller's cursor is exact: every chunk up to ``last_taken`` was sent, except thos
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import cast
@@ -29,6 +29,79 @@ class SendRound:
     invalid: int = 0
     stopped_early: bool = False  # time or window left no room for the next chunk
     last_taken: int = 0  # the highest chunk number started or closed out
+
+    def add(self, number: int, outcome: Sent, *, cumulative: bool) -> bool:
+        """Count one chunk's answer; True when it ends the round (window closed, session lost)."""
+        if outcome.result is BatchResult.SENT:
+            self.sent.append(number)
+            if cumulative:
+                self.received = max(self.received, outcome.received)
+                self.invalid = max(self.invalid, outcome.invalid)
+            else:
+                self.received += outcome.received
+                self.invalid += outcome.invalid
+            return False
+        if outcome.result is BatchResult.WINDOW_CLOSED:
+            self.closed_out.append(number)
+        else:
+            self.session_lost = True
+        return True
+
+
+class _Slots[P]:
+    """The send pool's slots, filled in chunk order with payloads prepared ahead of them."""
+
+    def __init__(
+        self,
+        numbers: Iterator[int],
+        send: Callable[[P], Sent],
+        make: Callable[[int], P],
+        *,
+        pool: ThreadPoolExecutor,
+        preparer: ThreadPoolExecutor,
+        concurrency: int,
+        may_start: Callable[[], bool],
+        result: SendRound,
+    ) -> None:
+        self._numbers, self._send, self._make = numbers, send, make
+        self._pool, self._preparer = pool, preparer
+        self._concurrency, self._may_start, self._result = concurrency, may_start, result
+        self.running: dict[Future[Sent], int] = {}
+        self._ahead: deque[tuple[int, Future[P]]] = deque()
+        self.stopped = False
+
+    def fill(self) -> None:
+        """Start chunks while a slot is free and ``may_start`` allows; prepare the next ones."""
+        self._prefetch()
+        while not self.stopped and len(self.running) < self._concurrency and self._ahead:
+            if not self._may_start():
+                self._result.stopped_early = True
+                self.stopped = True
+                break
+            number, prepared = self._ahead.popleft()
+            self._result.last_taken = max(self._result.last_taken, number)
+            self.running[self._pool.submit(self._start, prepared)] = number
+            self._prefetch()
+        if self.stopped:
+            for _, prepared in self._ahead:
+                prepared.cancel()
+
+    def completed(self) -> Iterator[tuple[int, Sent]]:
+        """Wait for at least one running chunk; yield each finished one with Meta's answer."""
+        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in done:
+            number = self.running.pop(future)
+            yield number, future.result()  # a raised error ends the round: the state machine retries
+
+    def _prefetch(self) -> None:
+        while len(self._ahead) < self._concurrency:
+            number = next(self._numbers, None)
+            if number is None:
+                return
+            self._ahead.append((number, self._preparer.submit(self._make, number)))
+
+    def _start(self, prepared: Future[P]) -> Sent:
+        return self._send(prepared.result())
 
 
 def send_chunks[P](
@@ -50,62 +123,26 @@ def send_chunks[P](
     """
     make = prepare or cast(Callable[[int], P], lambda number: number)
     result = SendRound()
-    pending = iter(numbers)
-    stop = False
     with (
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="replace-send") as pool,
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="replace-prepare") as preparer,
     ):
-        running: dict[Future[Sent], int] = {}
-        ahead: deque[tuple[int, Future[P]]] = deque()
-
-        def prefetch() -> None:
-            while len(ahead) < concurrency:
-                number = next(pending, None)
-                if number is None:
-                    return
-                ahead.append((number, preparer.submit(make, number)))
-
-        def start(prepared: Future[P]) -> Sent:
-            return send(prepared.result())
-
-        def refill() -> None:
-            nonlocal stop
-            prefetch()
-            while not stop and len(running) < concurrency and ahead:
-                if not may_start():
-                    result.stopped_early = True
-                    stop = True
-                    break
-                number, prepared = ahead.popleft()
-                result.last_taken = max(result.last_taken, number)
-                running[pool.submit(start, prepared)] = number
-                prefetch()
-            if stop:
-                for _, prepared in ahead:
-                    prepared.cancel()
-
-        refill()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                number = running.pop(future)
-                outcome = future.result()  # a raised error ends the round: the state machine retries
-                if outcome.result is BatchResult.SENT:
-                    result.sent.append(number)
-                    if cumulative:
-                        result.received = max(result.received, outcome.received)
-                        result.invalid = max(result.invalid, outcome.invalid)
-                    else:
-                        result.received += outcome.received
-                        result.invalid += outcome.invalid
-                elif outcome.result is BatchResult.WINDOW_CLOSED:
-                    result.closed_out.append(number)
-                    stop = True
-                else:
-                    result.session_lost = True
-                    stop = True
-            refill()  # the free slot first: progress bookkeeping must not delay the next call
+        slots = _Slots(
+            iter(numbers),
+            send,
+            make,
+            pool=pool,
+            preparer=preparer,
+            concurrency=concurrency,
+            may_start=may_start,
+            result=result,
+        )
+        slots.fill()
+        while slots.running:
+            for number, outcome in slots.completed():
+                if result.add(number, outcome, cumulative=cumulative):
+                    slots.stopped = True
+            slots.fill()  # the free slot first: progress bookkeeping must not delay the next call
             if on_progress is not None:
                 on_progress(result)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from leadloop.replace.partition import PART_BYTES, PARTITIONS, PartitionWriter
@@ -25,7 +25,7 @@ _CHECK_EVERY = 2000
 
 @dataclass
 class StageProgress:
-    """Totals across invocations (kept in the state; counts and reasons only)."""
+    """Totals across invocations (kept in the state as ``stage.progress``; counts and reasons only)."""
 
     rows_read: int = 0
     rows_staged: int = 0
@@ -33,25 +33,8 @@ class StageProgress:
     cells_rejected: dict[str, int] = field(default_factory=dict)
     invocations: int = 0
 
-    @classmethod
-    def from_state(cls, raw: dict[str, Any] | None) -> StageProgress:
-        raw = raw or {}
-        return cls(
-            rows_read=int(raw.get("rows_read", 0)),
-            rows_staged=int(raw.get("rows_staged", 0)),
-            rows_without_identifiers=int(raw.get("rows_without_identifiers", 0)),
-            cells_rejected={str(k): int(v) for k, v in (raw.get("cells_rejected") or {}).items()},
-            invocations=int(raw.get("invocations", 0)),
-        )
-
     def as_state(self) -> dict[str, Any]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_staged": self.rows_staged,
-            "rows_without_identifiers": self.rows_without_identifiers,
-            "cells_rejected": dict(sorted(self.cells_rejected.items())),
-            "invocations": self.invocations,
-        }
+        return asdict(self)
 
 
 def stage_slice(
@@ -93,6 +76,8 @@ def stage_slice(
     progress.rows_read += read
     progress.rows_staged += writer.rows
     progress.rows_without_identifiers += without
+    merged = dict(progress.cells_rejected)
     for reason, n in rejected.items():
-        progress.cells_rejected[reason] = progress.cells_rejected.get(reason, 0) + n
+        merged[reason] = merged.get(reason, 0) + n
+    progress.cells_rejected = dict(sorted(merged.items()))  # sorted: the operator reads them in the outcome
     return finished
