@@ -51,8 +51,11 @@ def _csv_input(bucket: str = BUCKET, key: str = "sources/crm.csv") -> BeginInput
 
 
 def test_a_present_csv_begins_the_run(s3: Any) -> None:
+    # Given a CSV source that is in the bucket
     s3.put_object(Bucket=BUCKET, Key="sources/crm.csv", Body=b"Email\na@example.com\n")
+    # When the run begins
     state = begin(_csv_input(), _deps(s3), lambda: 900.0)
+    # Then its schema comes from the mapping and its source is the CSV
     assert state.run.schema_keys == ["EMAIL"]
     assert state.run.source == "s3_csv"
 

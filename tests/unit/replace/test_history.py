@@ -52,10 +52,18 @@ class NoDeps:
         raise AssertionError(f"the task ran and used deps.{name}")
 
 
-def test_past_the_budget_a_task_stops_the_run_and_cleanup_still_runs(monkeypatch: pytest.MonkeyPatch):
+def test_past_the_budget_a_task_stops_the_run(monkeypatch: pytest.MonkeyPatch):
+    # Given a run that has taken every step its history allows
     state = _after_steps(MAX_STEPS)
+    # When one more task is asked for
+    # Then it stops the run before doing anything
     with pytest.raises(ReplaceFailed, match="25,000-event history"):
         tasks.run_task({"task": "check", "state": state}, NoDeps(), lambda: 900.0)  # type: ignore[arg-type]
+
+
+def test_past_the_budget_cleanup_still_runs_and_counts_its_step(monkeypatch: pytest.MonkeyPatch):
+    # Given a run that has taken every step its history allows, and a fail task that records what it got
+    state = _after_steps(MAX_STEPS)
     seen: list[int] = []
 
     def fail(failure: Failure, d: Any, t: Any) -> ReplaceState:
@@ -64,14 +72,21 @@ def test_past_the_budget_a_task_stops_the_run_and_cleanup_still_runs(monkeypatch
         return failure.state
 
     monkeypatch.setitem(tasks.TASKS, "fail", tasks.Task(Failure.parse, fail))
+    # When the cleanup task runs
     done = tasks.run_task({"task": "fail", "state": state}, NoDeps(), lambda: 900.0)  # type: ignore[arg-type]
-    assert seen == [MAX_STEPS] and done["run"]["steps"] == MAX_STEPS + 1
+    # Then it ran on the state as it was, and its step is counted
+    assert seen == [MAX_STEPS]
+    assert done["run"]["steps"] == MAX_STEPS + 1
 
 
 def test_each_task_counts_one_step(monkeypatch: pytest.MonkeyPatch):
+    # Given a run at step 41 and a poll task that changes nothing
     monkeypatch.setitem(tasks.TASKS, "poll", tasks.Task(ReplaceState.parse, lambda s, d, t: s))
     state = _after_steps(41)
-    assert tasks.run_task({"task": "poll", "state": state}, NoDeps(), lambda: 1.0)["run"]["steps"] == 42  # type: ignore[arg-type]
+    # When the task runs
+    done = tasks.run_task({"task": "poll", "state": state}, NoDeps(), lambda: 1.0)  # type: ignore[arg-type]
+    # Then the run is at step 42
+    assert done["run"]["steps"] == 42
 
 
 def _after_steps(steps: int) -> dict[str, Any]:

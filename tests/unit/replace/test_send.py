@@ -172,3 +172,27 @@ def test_progress_is_reported_after_each_completion() -> None:
         on_progress=lambda r: seen.append(list(r.sent)),
     )
     assert seen == [[1], [1, 2], [1, 2, 3], [1, 2, 3, 4]]
+
+
+def test_a_sent_chunk_is_counted_and_the_round_goes_on() -> None:
+    # Given an empty round
+    round_ = SendRound()
+    # When Meta accepted chunk 2
+    ends = round_.add(2, Sent(BatchResult.SENT, received=20, invalid=1), cumulative=True)
+    # Then the round goes on with the chunk counted
+    assert ends is False
+    assert (round_.sent, round_.received, round_.invalid) == ([2], 20, 1)
+
+
+@pytest.mark.parametrize(
+    ("result", "closed_out", "session_lost"),
+    [(BatchResult.WINDOW_CLOSED, [5], False), (BatchResult.SESSION_LOST, [], True)],
+)
+def test_a_refused_chunk_ends_the_round(result: BatchResult, closed_out: list[int], session_lost: bool) -> None:
+    # Given an empty round
+    round_ = SendRound()
+    # When Meta refused chunk 5
+    ends = round_.add(5, Sent(result), cumulative=True)
+    # Then the round ends, saying why
+    assert ends is True
+    assert (round_.closed_out, round_.session_lost) == (closed_out, session_lost)
