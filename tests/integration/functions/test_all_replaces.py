@@ -22,8 +22,8 @@ import pytest
 from leadloop.audience import hash_record
 from leadloop_cli.devstack import lambda_hook, sfn_nested
 from leadloop_cli.graphsim import GraphSimulator
+from tests.support.moto_stack import AUDIENCE_ID, FORM_ID, PAGE_ID, Env, provisioned
 
-from .conftest import AUDIENCE_ID, FORM_ID, PAGE_ID, Env, provisioned
 from .test_audience_replace import Replace, expected_rows, person, put_leads
 
 SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}

@@ -20,8 +20,8 @@ from leadloop.audience import hash_record
 from leadloop.rows.policy import LEAD_SCHEMA
 from leadloop_cli.devstack import lambda_hook
 from leadloop_cli.graphsim import GraphSimulator
-
-from .conftest import AUDIENCE_ID, FORM_ID, PAGE_ID, REGION, Env, FakeContext, provisioned, sim_json
+from tests.support.context import FakeContext
+from tests.support.moto_stack import AUDIENCE_ID, FORM_ID, PAGE_ID, REGION, Env, provisioned, sim_json
 
 ACCOUNT_ID = "act_300000000000001"
 SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}

@@ -11,8 +11,9 @@ import pytest
 
 from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.uploader import wiring as uploader_wiring
-
-from .conftest import AUDIENCE_ID, REGION, Env, FakeContext, sim_json, sqs_event
+from tests.support.context import FakeContext
+from tests.support.events import sqs_event
+from tests.support.moto_stack import AUDIENCE_ID, REGION, Env, sim_json
 
 ACCOUNT_ID = "act_300000000000001"
 SCHEMA = ["EMAIL", "PHONE"]

@@ -7,7 +7,9 @@ import json
 import pytest
 import requests
 
-from .conftest import EVENTS, FORM_ID, PAGE_ID, Env, FakeContext, answers, sign, webhook_body
+from tests.support.context import FakeContext
+from tests.support.events import EVENTS, sign, webhook_body
+from tests.support.moto_stack import FORM_ID, PAGE_ID, Env, answers
 
 #: What EventBridge Scheduler hands the function: the schedule's Input itself.
 SCHEDULE_EVENT = json.loads((EVENTS / "schedule_backfill.json").read_text())
@@ -29,7 +31,7 @@ def test_backfill_stores_only_missing_leads_and_advances_the_watermark(env: Env)
     # Given three leads at Meta, one of which the webhook already stored
     fetch = env.use_function("LeadFetchFunction")
     ids = [env.sim.create_lead(PAGE_ID, FORM_ID, answers(n)) for n in range(3)]
-    from .conftest import api_event
+    from tests.support.events import api_event
 
     body = webhook_body(ids[0])
     fetch.handler(api_event("POST", body=body, headers={"X-Hub-Signature-256": sign(body)}), FakeContext())

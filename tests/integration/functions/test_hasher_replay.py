@@ -15,19 +15,9 @@ from leadloop.routing import Routing
 from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.state.markers import FailureMarkers
 from leadloop_cli.hasherreplay import HasherReplay
-
-from .conftest import (
-    AUDIENCE_ID,
-    FORM_ID,
-    PAGE_ID,
-    REGION,
-    Env,
-    FakeContext,
-    api_event,
-    sign,
-    stream_event,
-    webhook_body,
-)
+from tests.support.context import FakeContext
+from tests.support.events import api_event, sign, stream_event, webhook_body
+from tests.support.moto_stack import AUDIENCE_ID, FORM_ID, PAGE_ID, REGION, Env
 
 ANSWERS = [
     {"name": "email", "values": ["Replay.Person@Example.com"]},

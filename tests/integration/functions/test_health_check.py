@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import APP_ID, APP_SECRET, AUDIENCE_ID, FORM_ID, PAGE_ID, PAGE_TOKEN, Env, FakeContext
+from tests.support.context import FakeContext
+from tests.support.moto_stack import APP_ID, APP_SECRET, AUDIENCE_ID, FORM_ID, PAGE_ID, PAGE_TOKEN, Env
 
 ACCOUNT_ID = "act_300000000000001"
 

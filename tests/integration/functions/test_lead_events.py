@@ -13,8 +13,9 @@ import boto3
 from botocore.stub import Stubber
 
 from leadloop.leads.store import LeadStore
-
-from .conftest import FORM_ID, PAGE_ID, REGION, Env, FakeContext, answers, api_event, sign, stream_event, webhook_body
+from tests.support.context import FakeContext
+from tests.support.events import api_event, sign, stream_event, webhook_body
+from tests.support.moto_stack import FORM_ID, PAGE_ID, REGION, Env, answers
 
 
 def observe_bus(env: Env) -> str:

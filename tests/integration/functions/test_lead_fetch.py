@@ -7,18 +7,9 @@ import time
 
 import pytest
 
-from .conftest import (
-    FORM_ID,
-    PAGE_ID,
-    VERIFY_TOKEN,
-    Env,
-    FakeContext,
-    answers,
-    api_event,
-    sign,
-    sqs_event,
-    webhook_body,
-)
+from tests.support.context import FakeContext
+from tests.support.events import api_event, sign, sqs_event, webhook_body
+from tests.support.moto_stack import FORM_ID, PAGE_ID, VERIFY_TOKEN, Env, answers
 
 
 @pytest.fixture
@@ -198,7 +189,7 @@ def test_a_secret_left_with_placeholders_answers_500_not_401(env: Env, fn):
         SecretId=env.resource("MetaSecret"),
         SecretString=json.dumps({"app_secret": "REPLACE_ME", "verify_token": "x", "access_token": "REPLACE_ME"}),
     )
-    from .conftest import reset_caches
+    from tests.support.moto_stack import reset_caches
 
     reset_caches()
     assert post(fn, webhook_body(new_lead(env, 10)))["statusCode"] == 500

@@ -6,8 +6,9 @@ import hashlib
 import json
 
 from leadloop.rows.messages import AudienceRowsMessage
-
-from .conftest import AUDIENCE_ID, FORM_ID, PAGE_ID, Env, FakeContext, api_event, sign, stream_event, webhook_body
+from tests.support.context import FakeContext
+from tests.support.events import api_event, sign, stream_event, webhook_body
+from tests.support.moto_stack import AUDIENCE_ID, FORM_ID, PAGE_ID, Env
 
 
 def sha(text: str) -> str:
@@ -104,7 +105,7 @@ def test_an_unrouted_form_sends_nothing_and_succeeds(env: Env):
     env.client("ssm").put_parameter(
         Name=env.resource("RoutingParameter"), Value=json.dumps({"version": 1, "forms": []}), Overwrite=True
     )
-    from .conftest import reset_caches
+    from tests.support.moto_stack import reset_caches
 
     reset_caches()
     answer = env.use_function("LeadHasherFunction").handler(stream_event(env), FakeContext())

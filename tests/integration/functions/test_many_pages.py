@@ -13,19 +13,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import (
-    APP_ID,
-    APP_SECRET,
-    FORM_ID,
-    PAGE_ID,
-    PAGE_TOKEN,
-    VERIFY_TOKEN,
-    Env,
-    FakeContext,
-    answers,
-    api_event,
-    sign,
-)
+from tests.support.context import FakeContext
+from tests.support.events import api_event, sign
+from tests.support.moto_stack import APP_ID, APP_SECRET, FORM_ID, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN, Env, answers
 
 PAGE_B = "104000000000002"
 FORM_B = "205000000000002"
@@ -145,8 +135,7 @@ def test_a_slow_page_spends_the_webhook_budget_and_the_next_page_is_queued_unrea
 
 def test_the_retry_consumer_stops_reading_before_the_function_times_out(two_pages: Env):
     from leadloop.capture.retry_consumer import SETTLE_MARGIN_SECONDS
-
-    from .conftest import sqs_event
+    from tests.support.events import sqs_event
 
     lead_a = two_pages.sim.create_lead(PAGE_ID, FORM_ID, answers(5))
     lead_b = two_pages.sim.create_lead(PAGE_B, FORM_B, answers(6))
