@@ -11,8 +11,7 @@ import pytest
 from leadloop_cli.demo.capture import person, run_capture
 from leadloop_cli.demo.members import run_members
 from leadloop_cli.stackclient import StackClient, wait_until
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 pytestmark = pytest.mark.e2e
 

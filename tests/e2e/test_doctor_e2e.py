@@ -11,8 +11,7 @@ import pytest
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 
 @dataclass(frozen=True)

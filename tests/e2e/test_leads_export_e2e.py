@@ -12,8 +12,7 @@ import pytest
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 pytestmark = pytest.mark.e2e
 

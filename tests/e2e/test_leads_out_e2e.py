@@ -17,8 +17,7 @@ import pytest
 from leadloop_cli.demo.capture import person
 from leadloop_cli.demo.receiver import Receiver
 from leadloop_cli.stackclient import StackClient, wait_until
-
-from .conftest import leadloop_cli, running_stack
+from tests.support.cli import leadloop_cli, running_stack
 
 TOKEN = "Bearer e2e-crm-token"
 

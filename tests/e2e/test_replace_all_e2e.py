@@ -15,8 +15,7 @@ import pytest
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient, wait_until
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,7 @@ import re
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient, wait_until
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 
 def sha(text: str) -> str:

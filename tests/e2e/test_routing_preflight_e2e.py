@@ -9,8 +9,7 @@ from typing import Any
 
 from leadloop_cli.demo.capture import person
 from leadloop_cli.stackclient import StackClient, wait_until
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 
 def live(stack: StackClient) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from leadloop_cli.stackclient import StackClient
-
-from .conftest import leadloop_cli
+from tests.support.cli import leadloop_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -25,11 +25,14 @@ from aws_lambda_powertools.utilities import parameters as powertools_parameters
 from moto import mock_aws
 
 from leadloop import aws as leadloop_aws
+from leadloop.leads.models import GraphLead, LeadNotification
+from leadloop.leads.store import LeadSource, LeadStore
 from leadloop.settings import clear_settings_cache
 from leadloop_cli.devstack.provision import Provisioner
 from leadloop_cli.devstack.resources import ProvisionResult
 from leadloop_cli.devstack.template import load_template
 from leadloop_cli.graphsim import GraphSimulator
+from leadloop_cli.target import Target
 from tests.support.template import TEMPLATE_PATH
 
 REGION = "us-east-1"
@@ -194,6 +197,51 @@ def provisioned(
         )
         yield Env(sim, result, monkeypatch)
     reset_caches()
+
+
+@dataclass
+class LeadsStack:
+    """The provisioned template seen as an operator command sees it (a ``Target``), and leads to store in it."""
+
+    target: Target
+    store: LeadStore
+
+    def resource(self, logical_id: str) -> str:
+        return self.target.resources[logical_id]
+
+    def save(
+        self, lead_id: str, form_id: str, created: int, answers: list[tuple[str, list[str]]], **extra: Any
+    ) -> None:
+        """Store a fetched lead (webhook source, Page 104) with these answers and Graph fields."""
+        lead = GraphLead.model_validate(
+            {
+                "id": lead_id,
+                "created_time": created,
+                "form_id": form_id,
+                "field_data": [{"name": n, "values": v} for n, v in answers],
+                **extra,
+            }
+        )
+        assert self.store.save_fetched(lead, source=LeadSource.WEBHOOK, now=created + 5, page_id="104")
+
+    def stub(self, lead_id: str, form_id: str, created: int) -> None:
+        """Record a notified lead that was never fetched."""
+        note = LeadNotification(lead_id, page_id="104", form_id=form_id, ad_id=None, created_time=created)
+        self.store.record_notifications([note], now=created + 1)
+
+    def set_routing(self, forms: list[dict[str, Any]]) -> None:
+        self.target.client("ssm").put_parameter(
+            Name=self.resource("RoutingParameter"),
+            Value=json.dumps({"version": 1, "forms": forms}),
+            Overwrite=True,
+        )
+
+
+def leads_stack(result: ProvisionResult) -> LeadsStack:
+    """The operator's view of a provisioned template, with a LeadStore on its LeadsTable."""
+    resources = {k: str(v) for k, v in result.physical_ids().items()}
+    target = Target(boto3.session.Session(region_name=REGION), resources=resources)
+    return LeadsStack(target, LeadStore(target.client("dynamodb"), resources["LeadsTable"], retention_days=365))
 
 
 def sim_json(env: Env, method: str, path: str, document: Any = None) -> Any:

@@ -9,8 +9,7 @@ import stat
 from pathlib import Path
 
 from leadloop_cli.leadsexport.columns import FIXED_COLUMNS
-
-from .conftest import Stack
+from tests.support.moto_stack import LeadsStack
 
 T0 = 1_793_500_000  # 2026-11-01T02:26:40Z
 DAY = 86_400
@@ -21,7 +20,7 @@ def rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def test_export_writes_only_the_stored_leads_of_the_form_oldest_first(stack: Stack, leadloop):
+def test_export_writes_only_the_stored_leads_of_the_form_oldest_first(stack: LeadsStack, leadloop):
     form = "300000000000001"
     stack.save(
         "310000000000002",
@@ -76,7 +75,7 @@ def test_export_writes_only_the_stored_leads_of_the_form_oldest_first(stack: Sta
     assert "example.com" not in result.err and "Ann" not in result.err
 
 
-def test_since_is_inclusive_and_until_exclusive(stack: Stack, leadloop):
+def test_since_is_inclusive_and_until_exclusive(stack: LeadsStack, leadloop):
     form = "300000000000002"
     for n, created in enumerate([T0 - 1, T0, T0 + DAY - 1, T0 + DAY]):
         stack.save(f"32000000000000{n}", form, created, [("email", [f"w{n}@example.com"])])
@@ -93,7 +92,7 @@ def test_since_is_inclusive_and_until_exclusive(stack: Stack, leadloop):
     assert bad.code == 1 and "has no UTC offset" in bad.err
 
 
-def test_a_large_form_pages_through_the_index_into_an_atomic_jsonl_file(stack: Stack, leadloop, tmp_path: Path):
+def test_a_large_form_pages_through_the_index_into_an_atomic_jsonl_file(stack: LeadsStack, leadloop, tmp_path: Path):
     form = "300000000000003"
     for n in range(237):
         stack.save(f"33{n:013d}", form, T0 + n, [("email", [f"p{n}@example.com"]), ("city", ["Zürich"])])
@@ -111,7 +110,7 @@ def test_a_large_form_pages_through_the_index_into_an_atomic_jsonl_file(stack: S
     assert [p.name for p in tmp_path.iterdir()] == ["leads.jsonl"]
 
 
-def test_a_page_export_reads_every_routed_form_of_the_page(stack: Stack, leadloop, tmp_path: Path):
+def test_a_page_export_reads_every_routed_form_of_the_page(stack: LeadsStack, leadloop, tmp_path: Path):
     page, first, second, elsewhere = "104000000000777", "300000000000011", "300000000000012", "300000000000013"
     stack.set_routing(
         [
@@ -137,7 +136,7 @@ def test_a_page_export_reads_every_routed_form_of_the_page(stack: Stack, leadloo
     assert none.code == 1 and "the routing lists no form of Page 104000000000999" in none.err
 
 
-def test_a_failed_export_leaves_out_untouched_and_says_why_in_one_line(stack: Stack, leadloop, tmp_path: Path):
+def test_a_failed_export_leaves_out_untouched_and_says_why_in_one_line(stack: LeadsStack, leadloop, tmp_path: Path):
     form = "300000000000004"
     stack.save("350000000000001", form, T0, [("email", [SECRET])])
     out = tmp_path / "leads.csv"
@@ -164,7 +163,7 @@ def test_a_failed_export_leaves_out_untouched_and_says_why_in_one_line(stack: St
     assert escaped.code == 0 and rows(escaped.out)[0]["email"] == "'" + SECRET
 
 
-def test_show_prints_one_stored_lead_and_fails_for_an_unknown_one(stack: Stack, leadloop):
+def test_show_prints_one_stored_lead_and_fails_for_an_unknown_one(stack: LeadsStack, leadloop):
     stack.save(
         "360000000000001",
         "300000000000005",
