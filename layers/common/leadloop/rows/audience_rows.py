@@ -13,10 +13,13 @@ from leadloop.rows.messages import Op
 
 @dataclass(frozen=True)
 class GroupKey:
+    """What the rows of one ``/users`` call share: the hasher packs by it, the uploader groups by it."""
+
     audience_id: str
     op: Op
     schema: tuple[str, ...]
     page_ids: tuple[str, ...] = ()
+    #: Not sent; decides which calls a per-account throttle pauses (None when routing does not say).
     account_id: str | None = None
 
 

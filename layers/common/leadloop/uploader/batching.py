@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.audience import payload_cell
-from leadloop.rows.messages import AudienceRowsMessage, Op
+from leadloop.rows.audience_rows import GroupKey
+from leadloop.rows.messages import AudienceRowsMessage
 from leadloop.rows.session import random_session_id
 
 #: Meta's hard limit of records per ``/users`` request (meta-api.md §5.3).
@@ -30,16 +31,6 @@ class Received:
     message: AudienceRowsMessage
     receive_count: int = 1
     body: str = ""
-
-
-@dataclass(frozen=True)
-class GroupKey:
-    audience_id: str
-    op: Op
-    schema: tuple[str, ...]
-    page_ids: tuple[str, ...] = ()
-    #: Not sent; decides which calls a per-account throttle pauses ("" when routing does not say).
-    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +91,7 @@ def well_formed(message: AudienceRowsMessage) -> bool:
 
 def group_key(msg: AudienceRowsMessage) -> GroupKey:
     """What rows must share to travel in one call."""
-    return GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys), tuple(msg.page_ids or ()), msg.account_id or "")
+    return GroupKey(msg.audience_id, msg.op, tuple(msg.schema_keys), tuple(msg.page_ids or ()), msg.account_id or None)
 
 
 def plan_calls(
