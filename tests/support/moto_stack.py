@@ -44,6 +44,9 @@ PAGE_TOKEN = "EAAB-itest-page-token"
 FORM_ID = "205000000000001"
 AUDIENCE_ID = "238000000000001"
 
+#: The bucket the replace unit tests' ``s3`` fixture creates, empty, for each test.
+UNIT_BUCKET = "replace-unit-bucket"
+
 #: Credentials and region that keep boto3 on moto (and off any real account).
 FAKE_AWS_ENV = {
     "AWS_DEFAULT_REGION": REGION,

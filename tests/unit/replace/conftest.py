@@ -13,8 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-REGION = "us-east-1"
-BUCKET = "replace-unit-bucket"
+from tests.support.moto_stack import REGION, UNIT_BUCKET
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +25,12 @@ def aws() -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def s3(aws: dict[str, Any]) -> Iterator[Any]:
     client = aws["s3"]
-    client.create_bucket(Bucket=BUCKET)
+    client.create_bucket(Bucket=UNIT_BUCKET)
     yield client
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=UNIT_BUCKET):
         for item in page.get("Contents", []):
-            client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+            client.delete_object(Bucket=UNIT_BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=UNIT_BUCKET)
 
 
 @pytest.fixture

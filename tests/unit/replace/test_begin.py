@@ -12,8 +12,7 @@ from leadloop.replace.errors import InvalidReplaceInput, StagingError
 from leadloop.replace.prepare import begin
 from leadloop.replace.state import BeginInput
 from leadloop.settings import AudienceReplaceSettings
-
-from .conftest import BUCKET
+from tests.support.moto_stack import UNIT_BUCKET as BUCKET
 
 AUDIENCE = "238000000000001"
 SETTINGS = AudienceReplaceSettings.model_validate(

@@ -12,8 +12,7 @@ from leadloop.audience import hash_row
 from leadloop.replace import sources
 from leadloop.replace.errors import InvalidReplaceInput
 from leadloop.replace.sources import CsvSource
-
-from .conftest import BUCKET
+from tests.support.moto_stack import UNIT_BUCKET as BUCKET
 
 MAPPING = {"Id": "EXTERN_ID", "Email": "EMAIL"}
 

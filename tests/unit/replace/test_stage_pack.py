@@ -15,8 +15,7 @@ from leadloop.replace.partition import PartitionWriter, partition_of, row_digest
 from leadloop.replace.sources import CsvSource
 from leadloop.replace.stage import StageProgress, stage_slice
 from leadloop.replace.staging import StagingStore, decode_rows, encode_rows
-
-from .conftest import BUCKET
+from tests.support.moto_stack import UNIT_BUCKET as BUCKET
 
 RUN = "run-1"
 PARTITIONS = 8
