@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-class FakeContext:
+
+class FakeContext(LambdaContext):
     """A context with ``seconds`` of the invocation left (the clock does not run)."""
 
     function_name = "leadloop-test"
@@ -14,5 +16,6 @@ class FakeContext:
     def __init__(self, seconds: float = 30.0) -> None:
         self.seconds = seconds
 
-    def get_remaining_time_in_millis(self) -> int:
+    # Powertools types this as a static method of its stand-in class; Lambda's real one is bound.
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
         return int(self.seconds * 1000)

@@ -14,13 +14,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class RetryLater(Exception):
     """Marks a record as failed so its source delivers it again."""
 
 
-def settle_messages(event: dict[str, Any], context: Any, failed: Collection[str]) -> dict[str, Any]:
+def settle_messages(event: dict[str, Any], context: LambdaContext, failed: Collection[str]) -> dict[str, Any]:
     """The partial response for an SQS batch: ``failed`` holds message ids."""
 
     def record_handler(record: SQSRecord) -> None:
@@ -30,7 +31,7 @@ def settle_messages(event: dict[str, Any], context: Any, failed: Collection[str]
     return _respond(event, context, record_handler, EventType.SQS)
 
 
-def settle_stream(event: dict[str, Any], context: Any, failed: Collection[str]) -> dict[str, Any]:
+def settle_stream(event: dict[str, Any], context: LambdaContext, failed: Collection[str]) -> dict[str, Any]:
     """The partial response for a DynamoDB Streams batch: ``failed`` holds sequence numbers.
 
     A record without stream data has no sequence number to report, so it never counts as failed.
@@ -44,7 +45,7 @@ def settle_stream(event: dict[str, Any], context: Any, failed: Collection[str]) 
 
 
 def _respond(
-    event: dict[str, Any], context: Any, record_handler: Callable[[Any], None], source: EventType
+    event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None], source: EventType
 ) -> dict[str, Any]:
     processor = BatchProcessor(event_type=source, raise_on_entire_batch_failure=False)
     return dict(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadloop.batch.deadline import deadline
@@ -21,7 +22,7 @@ from leadloop.capture.service import CaptureDeps, ReceivedRetry, retry_fetches
 SETTLE_MARGIN_SECONDS = 5.0
 
 
-def consume(event: dict[str, Any], context: Any, deps: CaptureDeps) -> dict[str, Any]:
+def consume(event: dict[str, Any], context: LambdaContext, deps: CaptureDeps) -> dict[str, Any]:
     batch = read_batch(event, _read, deps.dead_letters, unreadable_metric="FetchRetryUnreadable")
     received = [
         ReceivedRetry(r.record.message_id, r.record.receipt_handle, r.message, r.receive_count) for r in batch.readable

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadloop.batch.deadline import time_left as context_time_left
 from leadloop.batch.settle import settle_stream
@@ -68,7 +69,7 @@ def parked_message(leadgen_id: str, change: str, reason: str, now: int) -> Outgo
     return OutgoingMessage(json.dumps(body, separators=(",", ":")), reason=reason)
 
 
-def consume(event: dict[str, Any], context: Any, deps: EventsDeps) -> dict[str, Any]:
+def consume(event: dict[str, Any], context: LambdaContext, deps: EventsDeps) -> dict[str, Any]:
     records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
     failed = publish_records(records, deps, time_left=context_time_left(context))
     return settle_stream(event, context, failed)

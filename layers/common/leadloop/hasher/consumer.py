@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadloop.batch.settle import settle_stream
 from leadloop.hasher.failures import change_of, describe, describe_all, sequence_of
@@ -27,7 +28,7 @@ from leadloop.rows.audience_rows import AudienceRow
 from leadloop.state.errors import StateError
 
 
-def consume(event: dict[str, Any], context: Any, deps: HasherDeps) -> dict[str, Any]:
+def consume(event: dict[str, Any], context: LambdaContext, deps: HasherDeps) -> dict[str, Any]:
     records = [DynamoDBRecord(raw) for raw in event.get("Records", [])]
     rejected = RejectedCells()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadloop.batch.deadline import time_left as context_time_left
@@ -25,7 +26,7 @@ from leadloop.uploader.tails import was_cut
 
 
 def consume(
-    event: dict[str, Any], context: Any, deps: UploaderDeps, *, time_left: Callable[[], float] | None = None
+    event: dict[str, Any], context: LambdaContext, deps: UploaderDeps, *, time_left: Callable[[], float] | None = None
 ) -> dict[str, Any]:
     batch = read_batch(event, _read, deps.dead_letters, unreadable_metric="AudienceMessageUnreadable")
     for message_id, reason in batch.parked.items():
