@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from leadloop.replace import outcome
 from leadloop.replace.errors import InvalidReplaceInput
 from leadloop.replace.state import (
     BeginInput,
@@ -157,3 +158,55 @@ def test_a_failure_is_read_whatever_the_input(document: dict[str, Any]) -> None:
     failure = Failure.parse(document)
     # Then it still gets a failure to record, with no run
     assert failure.state is None
+
+
+class _RecordingRecords:
+    def __init__(self) -> None:
+        self.released: list[tuple[str, str]] = []
+        self.outcomes: list[tuple[str, str, dict[str, Any]]] = []
+
+    def release_lock(self, audience_id: str, run_id: str) -> bool:
+        self.released.append((audience_id, run_id))
+        return True
+
+    def write_outcome(self, audience_id: str, run_id: str, started: int, outcome: dict[str, Any]) -> None:
+        self.outcomes.append((audience_id, run_id, outcome))
+
+
+class _Deps:
+    def __init__(self) -> None:
+        self.records = _RecordingRecords()
+
+    @staticmethod
+    def clock() -> float:
+        return float(states.T0 + 400)
+
+
+def _locked_run_with_a_broken_part() -> dict[str, Any]:
+    document = states.caught(states.processed(), "ReplaceFailed", "415")
+    document["pack"] = "no longer a pack"
+    return document
+
+
+def test_a_failure_whose_state_no_longer_reads_keeps_its_run() -> None:
+    # Given a caught error on a locked run whose pack part no longer validates
+    # When the fail task reads it
+    failure = Failure.parse(_locked_run_with_a_broken_part())
+    # Then the state is gone but the run is kept
+    assert failure.state is None
+    assert failure.run is not None
+    assert failure.run.locked is True
+
+
+def test_a_failure_whose_state_no_longer_reads_still_releases_the_lock_and_records_the_run() -> None:
+    # Given a caught error on a locked run whose pack part no longer validates
+    document = _locked_run_with_a_broken_part()
+    deps = _Deps()
+    # When the fail task runs
+    ended = outcome.fail(Failure.parse(document), deps, lambda: 100.0)  # type: ignore[arg-type]
+    # Then the run's lock is released
+    assert deps.records.released == [(document["run"]["audience_id"], document["run"]["run_id"])]
+    # And the outcome is recorded under the run, as failed with the caught error
+    assert [(a, r) for a, r, _ in deps.records.outcomes] == deps.records.released
+    assert (ended.outcome["status"], ended.outcome["error"]) == ("failed", "ReplaceFailed")
+    assert ended.outcome["lock_released"] is True

@@ -81,6 +81,11 @@ def fail(failure: Failure, deps: ReplaceDeps, time_left: Callable[[], float]) ->
     outcome["cause"] = _cause(failure.error.cause)
     if failure.state is not None:
         _close(failure.state.run, deps, outcome)
+    elif failure.run is not None:
+        run = failure.run
+        outcome |= {"run_id": run.run_id, "audience_id": run.audience_id, "source": run.source}
+        outcome |= {"dry_run": run.dry_run, "chunks": run.chunks}
+        _close(run, deps, outcome)
     else:
         logger.error("replace rejected before it started", extra={"error": outcome["error"]})
     return Ended(outcome=outcome)

@@ -244,6 +244,8 @@ class Failure:
 
     state: ReplaceState | None
     error: CaughtError
+    #: The run alone, when the state around it no longer reads: enough to release its lock.
+    run: RunParams | None = None
 
     @classmethod
     def parse(cls, raw: object) -> Failure:
@@ -251,12 +253,24 @@ class Failure:
         try:
             state = ReplaceState.model_validate(raw)
         except ValidationError as exc:
+            run = None
             if isinstance(raw, dict) and "run" in raw:
                 problems = describe_problems(exc, root="state")
-                logger.warning("replace state unreadable: failure recorded without it", extra={"problems": problems})
+                run = _run_alone(raw["run"])
+                logger.warning(
+                    "replace state unreadable: failure recorded with its run only",
+                    extra={"problems": problems, "run_readable": run is not None},
+                )
             try:
                 error = _Rejected.model_validate(raw).error
             except ValidationError:
                 error = CaughtError()
-            return cls(state=None, error=error)
+            return cls(state=None, error=error, run=run)
         return cls(state=state, error=state.error or CaughtError())
+
+
+def _run_alone(raw: object) -> RunParams | None:
+    try:
+        return RunParams.model_validate(raw)
+    except ValidationError:
+        return None
