@@ -207,7 +207,7 @@ def probe_costs(stack: Any, bucket: str, run_id: str, chunk: int) -> dict[str, f
     import requests
 
     from leadloop.replace.meta import payload_document
-    from leadloop.replace.staging import StagingStore, decode_rows
+    from leadloop.replace.staging_bucket import StagingStore, decode_rows
 
     s3 = stack.aws("s3")
     key = StagingStore(s3, bucket, run_id).chunk_key(chunk)

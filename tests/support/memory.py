@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.leads.models import GraphLead, LeadNotification, LeadStatus
-from leadloop.leads.store import LeadSource, RecordedNotification
+from leadloop.leads.store import LeadOrigin, RecordedNotification
 from leadloop.queues import OutgoingMessage
 
 DAY = 86400
@@ -27,7 +27,7 @@ class StoredLead:
     form_id: str | None = None
     created_time: int | None = None
     lead: GraphLead | None = None
-    source: LeadSource | None = None
+    source: LeadOrigin | None = None
     page_id: str | None = None
     notifications: int = 0
     failures: list[tuple[str, bool]] = field(default_factory=list)
@@ -47,13 +47,13 @@ class MemoryLeadStore:
             item = self.leads.setdefault(note.leadgen_id, StoredLead(LeadStatus.PENDING))
             item.form_id = item.form_id or note.form_id
             item.created_time = item.created_time if item.created_time is not None else note.created_time
-            item.source = item.source or LeadSource.WEBHOOK
+            item.source = item.source or LeadOrigin.WEBHOOK
             item.page_id = item.page_id or note.page_id
             item.notifications += 1
             recorded.append(RecordedNotification(note.leadgen_id, item.status))
         return recorded
 
-    def save_fetched(self, lead: GraphLead, *, source: LeadSource, now: int, page_id: str | None = None) -> bool:
+    def save_fetched(self, lead: GraphLead, *, source: LeadOrigin, now: int, page_id: str | None = None) -> bool:
         self._maybe_fail("save_fetched")
         item = self.leads.setdefault(lead.id, StoredLead(LeadStatus.PENDING))
         if item.status.settled:

@@ -26,7 +26,7 @@ from moto import mock_aws
 
 from leadloop import aws as leadloop_aws
 from leadloop.leads.models import GraphLead, LeadNotification
-from leadloop.leads.store import LeadSource, LeadStore
+from leadloop.leads.store import LeadOrigin, LeadStore
 from leadloop.settings import clear_settings_cache
 from leadloop_cli.devstack.provision import Provisioner
 from leadloop_cli.devstack.resources import ProvisionResult
@@ -225,7 +225,7 @@ class LeadsStack:
                 **extra,
             }
         )
-        assert self.store.save_fetched(lead, source=LeadSource.WEBHOOK, now=created + 5, page_id="104")
+        assert self.store.save_fetched(lead, source=LeadOrigin.WEBHOOK, now=created + 5, page_id="104")
 
     def stub(self, lead_id: str, form_id: str, created: int) -> None:
         """Record a notified lead that was never fetched."""

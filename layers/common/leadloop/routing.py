@@ -38,7 +38,7 @@ class LeadsSource(BaseModel):
     since_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-class CsvSource(BaseModel):
+class S3CsvSource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["s3_csv"]
@@ -106,14 +106,14 @@ class AudienceReplace(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: Annotated[LeadsSource | CsvSource, Field(discriminator="type")]
+    source: Annotated[LeadsSource | S3CsvSource, Field(discriminator="type")]
     #: Replace batches in flight after batch 1 (default: the stack's ``ReplaceConcurrency``).
     max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
 
     @field_validator("source")
     @classmethod
-    def _dated_key(cls, source: LeadsSource | CsvSource) -> LeadsSource | CsvSource:
-        if isinstance(source, CsvSource) and (bad := unknown_tokens(source.key)):
+    def _dated_key(cls, source: LeadsSource | S3CsvSource) -> LeadsSource | S3CsvSource:
+        if isinstance(source, S3CsvSource) and (bad := unknown_tokens(source.key)):
             raise ValueError(f"key has {', '.join(bad)}; date tokens are {{yyyy}}, {{yy}}, {{mm}} and {{dd}}")
         return source
 

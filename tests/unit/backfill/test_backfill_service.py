@@ -22,7 +22,7 @@ from leadloop.graph import (
 )
 from leadloop.graph.usage import BucUsage
 from leadloop.leads.models import LEAD_FIELDS_PARAM, LeadStatus
-from leadloop.leads.store import LeadSource
+from leadloop.leads.store import LeadOrigin
 from leadloop.observability import metrics
 from leadloop.routing import FormRoute
 from tests.support.graph import FakeGraph, GraphCall, page_body
@@ -139,7 +139,7 @@ def test_each_listed_lead_is_stored_as_the_backfills_on_the_routed_page():
     report = rig.run()
     # Then both are stored as the backfill's, on the routed Page
     assert sorted(rig.store.stored()) == ["901", "902"]
-    assert rig.store.leads["901"].source is LeadSource.BACKFILL
+    assert rig.store.leads["901"].source is LeadOrigin.BACKFILL
     assert rig.store.leads["901"].page_id == PAGE
     assert report.inserted == 2
 
@@ -157,7 +157,7 @@ def test_a_lead_listed_without_a_form_id_is_stored_under_the_routed_form():
 def test_a_lead_already_stored_is_seen_but_not_inserted_again():
     # Given the webhook already stored lead 901
     rig = Rig()
-    rig.store.leads["901"] = StoredLead(LeadStatus.FETCHED, FORM, NOW - 60, source=LeadSource.WEBHOOK)
+    rig.store.leads["901"] = StoredLead(LeadStatus.FETCHED, FORM, NOW - 60, source=LeadOrigin.WEBHOOK)
     rig.graph.answers[LEADS] = page_body([lead("901")])
     # When the backfill lists it again
     report = rig.run(since=NOW - 60)
@@ -165,7 +165,7 @@ def test_a_lead_already_stored_is_seen_but_not_inserted_again():
     [form] = report.forms
     assert form.leads_seen == 1
     assert form.leads_inserted == 0
-    assert rig.store.leads["901"].source is LeadSource.WEBHOOK
+    assert rig.store.leads["901"].source is LeadOrigin.WEBHOOK
 
 
 def test_pages_are_followed_through_paging_next():

@@ -14,7 +14,7 @@ import pytest
 from leadloop.capture.service import AUTH_RETRY_DELAY_SECONDS, CaptureDeps, CaptureReport, capture
 from leadloop.graph import GraphAuthError, GraphPermanentError, GraphRetryableError, GraphThrottledError
 from leadloop.leads.models import LEAD_FIELDS_PARAM, LeadNotification, LeadStatus
-from leadloop.leads.store import LeadSource, StoreError
+from leadloop.leads.store import LeadOrigin, StoreError
 from leadloop.observability import metrics
 from leadloop.queues import QueueError
 from tests.support.graph import FakeGraph, GraphCall
@@ -93,7 +93,7 @@ def test_a_stored_lead_keeps_the_webhook_as_its_source_and_the_notified_page():
     # When its notification is captured
     rig.capture(note("901"))
     # Then the lead is recorded as the webhook's, on the notified Page
-    assert rig.store.leads["901"].source is LeadSource.WEBHOOK
+    assert rig.store.leads["901"].source is LeadOrigin.WEBHOOK
     assert rig.store.leads["901"].page_id == PAGE
 
 

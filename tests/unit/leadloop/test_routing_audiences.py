@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from leadloop.replace.request import CsvSource, LeadsSource
+from leadloop.replace.request import LeadsSource, S3CsvSource
 from leadloop.routing import Routing
 
 CSV = {
@@ -36,7 +36,7 @@ def test_audiences_are_keyed_by_id_with_an_account_and_an_optional_replace():
     leads, csv = r.audiences["501"].replace, r.audiences["502"].replace
     assert leads is not None and isinstance(leads.source, LeadsSource) and leads.source.since_days == 30
     # The replace's own source model: the mapping is checked and normalized exactly as the state machine does.
-    assert csv is not None and isinstance(csv.source, CsvSource) and csv.source.mapping == {"Email": "EMAIL"}
+    assert csv is not None and isinstance(csv.source, S3CsvSource) and csv.source.mapping == {"Email": "EMAIL"}
     assert csv.max_concurrency == 2
 
 

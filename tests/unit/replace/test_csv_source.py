@@ -1,4 +1,4 @@
-"""CsvSource: header mapping, CSV dialect details, and resuming at a byte offset without losing a row."""
+"""S3CsvRows: header mapping, CSV dialect details, and resuming at a byte offset without losing a row."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from leadloop.audience import hash_row
 from leadloop.replace import sources
 from leadloop.replace.errors import InvalidReplaceInput
-from leadloop.replace.sources import CsvSource
+from leadloop.replace.sources import S3CsvRows
 from tests.support.moto_stack import UNIT_BUCKET as BUCKET
 
 MAPPING = {"Id": "EXTERN_ID", "Email": "EMAIL"}
@@ -22,11 +22,11 @@ def put(s3: Any, body: bytes | str, key: str = "in.csv") -> str:
     return key
 
 
-def source(s3: Any, key: str, mapping: dict[str, str] | None = None, cursor: Any = None) -> CsvSource:
-    return CsvSource(s3, BUCKET, key, mapping or MAPPING, default_country=None, cursor=cursor)
+def source(s3: Any, key: str, mapping: dict[str, str] | None = None, cursor: Any = None) -> S3CsvRows:
+    return S3CsvRows(s3, BUCKET, key, mapping or MAPPING, default_country=None, cursor=cursor)
 
 
-def cells(src: CsvSource, limit: int | None = None) -> list[list[str]]:
+def cells(src: S3CsvRows, limit: int | None = None) -> list[list[str]]:
     return [row.cells for row in itertools.islice(src.rows(), limit)]
 
 
@@ -96,7 +96,7 @@ def test_missing_object_is_invalid_input(s3: Any) -> None:
 
 
 def test_missing_bucket_is_invalid_input(s3: Any) -> None:
-    src = CsvSource(s3, "no-such-bucket-here", "a.csv", MAPPING, default_country=None)
+    src = S3CsvRows(s3, "no-such-bucket-here", "a.csv", MAPPING, default_country=None)
     with pytest.raises(InvalidReplaceInput, match="NoSuchBucket"):
         cells(src)
 
@@ -257,7 +257,7 @@ def _people(first: int, count: int) -> str:
     return "".join(f"{n},secret.{n}@example.com\n" for n in range(first, first + count))
 
 
-def _refused(src: CsvSource) -> str:
+def _refused(src: S3CsvRows) -> str:
     with pytest.raises(InvalidReplaceInput) as caught:
         cells(src)
     message = str(caught.value)

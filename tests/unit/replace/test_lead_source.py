@@ -1,4 +1,4 @@
-"""LeadSource: FETCHED leads of the routed forms (and age) from a paginated scan, resumable by cursor."""
+"""StoredLeadRows: FETCHED leads of the routed forms (and age) from a paginated scan, resumable by cursor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from leadloop.replace.errors import InvalidReplaceInput
-from leadloop.replace.sources import LeadSource
+from leadloop.replace.sources import StoredLeadRows
 from leadloop.routing import FormRoute
 from leadloop.rows.policy import LEAD_SCHEMA
 
@@ -56,13 +56,13 @@ def email_of(n: int) -> str:
     return hashlib.sha256(f"person.{n}@example.com".encode()).hexdigest()
 
 
-def emails(source: LeadSource, limit: int | None = None) -> list[str]:
+def emails(source: StoredLeadRows, limit: int | None = None) -> list[str]:
     index = source.schema.index("EMAIL")
     return [row.cells[index] for row in itertools.islice(source.rows(), limit)]
 
 
-def lead_source(ddb: Any, routes: list[FormRoute], **kwargs: Any) -> LeadSource:
-    return LeadSource(ddb, TABLE, routes, audience_id=AUDIENCE, since=kwargs.pop("since", None), **kwargs)
+def lead_source(ddb: Any, routes: list[FormRoute], **kwargs: Any) -> StoredLeadRows:
+    return StoredLeadRows(ddb, TABLE, routes, audience_id=AUDIENCE, since=kwargs.pop("since", None), **kwargs)
 
 
 def test_only_fetched_leads_of_routed_forms(leads: Any) -> None:
@@ -124,7 +124,7 @@ def _mixed_table(ddb: Any) -> set[str]:
 
 
 def test_resuming_from_any_cursor_yields_each_lead_once(leads: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(LeadSource, "PAGE", 3)
+    monkeypatch.setattr(StoredLeadRows, "PAGE", 3)
     wanted = _mixed_table(leads)
     routes = [route(FORM_A), route(FORM_B)]
     full = emails(lead_source(leads, routes))
@@ -137,7 +137,7 @@ def test_resuming_from_any_cursor_yields_each_lead_once(leads: Any, monkeypatch:
 
 
 def test_one_lead_per_invocation_until_done(leads: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(LeadSource, "PAGE", 4)
+    monkeypatch.setattr(StoredLeadRows, "PAGE", 4)
     wanted = _mixed_table(leads)
     routes = [route(FORM_A), route(FORM_B)]
     got: list[str] = []
@@ -159,7 +159,7 @@ def test_a_lead_leaving_the_set_between_invocations_costs_no_other_lead(
 ) -> None:
     """Between two stage invocations a lead already read may be forgotten, expire, or (the since bound is
     recomputed each invocation) age out; the leads not yet read must all still come."""
-    monkeypatch.setattr(LeadSource, "PAGE", 50)
+    monkeypatch.setattr(StoredLeadRows, "PAGE", 50)
     for n in range(12):
         put_lead(leads, n, created=1000 + n)
     routes = [route(FORM_A)]
@@ -193,7 +193,7 @@ def test_a_lead_leaving_the_set_between_invocations_costs_no_other_lead(
 
 def test_a_cursor_holding_a_page_position_still_resumes(leads: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Executions in flight when the cursor changed to resume keys hold ``skip`` positions."""
-    monkeypatch.setattr(LeadSource, "PAGE", 50)
+    monkeypatch.setattr(StoredLeadRows, "PAGE", 50)
     for n in range(8):
         put_lead(leads, n)
     routes = [route(FORM_A)]

@@ -25,7 +25,7 @@ from leadloop.replace.errors import (
     GraphUnavailable,
     ReplaceFailed,
 )
-from leadloop.replace.meta import AudienceState, BatchResult, Sent
+from leadloop.replace.meta import AudienceState, ReplaceBatchResult, Sent
 from tests.support.graph import FakeGraph
 
 AUDIENCE = "238000000000001"
@@ -61,9 +61,13 @@ def replace_batch(graph: FakeGraph, batch_seq: int, time_left: Callable[[], floa
 # ---------------------------------------------------------------------- classify
 @pytest.mark.parametrize(
     ("subcode", "result"),
-    [(1870158, BatchResult.WINDOW_CLOSED), (1870159, BatchResult.WINDOW_CLOSED), (1870147, BatchResult.SESSION_LOST)],
+    [
+        (1870158, ReplaceBatchResult.WINDOW_CLOSED),
+        (1870159, ReplaceBatchResult.WINDOW_CLOSED),
+        (1870147, ReplaceBatchResult.SESSION_LOST),
+    ],
 )
-def test_classify_window_and_session_subcodes(subcode: int, result: BatchResult) -> None:
+def test_classify_window_and_session_subcodes(subcode: int, result: ReplaceBatchResult) -> None:
     assert meta.classify(replace_error(subcode), AUDIENCE) is result
 
 
@@ -162,7 +166,7 @@ def test_read_audience() -> None:
 # ---------------------------------------------------------------------- replace batches
 def test_replace_batch_form_and_counts(sleeps: list[float]) -> None:
     graph = FakeGraph({"num_received": 2, "num_invalid_entries": "1", "session_id": 77})
-    assert replace_batch(graph, 3) == Sent(BatchResult.SENT, 2, 1)
+    assert replace_batch(graph, 3) == Sent(ReplaceBatchResult.SENT, 2, 1)
     method, path, form = graph.calls[0]
     assert (method, path) == ("POST", f"{AUDIENCE}/usersreplace")
     assert form["payload"] == {"schema": SCHEMA, "data": ROWS, "is_raw": True}
@@ -184,7 +188,7 @@ def test_batch_one_is_never_retried_on_a_transient_error(sleeps: list[float]) ->
 
 def test_later_batches_are_retried_on_a_transient_error(sleeps: list[float]) -> None:
     graph = FakeGraph(GraphRetryableError("try again", code=2, http_status=503), {"num_received": 2})
-    assert replace_batch(graph, 2) == Sent(BatchResult.SENT, 2, 0)
+    assert replace_batch(graph, 2) == Sent(ReplaceBatchResult.SENT, 2, 0)
     assert len(graph.calls) == 2 and graph.calls[0] == graph.calls[1]
     assert sleeps == [1.0]
 
@@ -202,7 +206,7 @@ def test_throttling_waits_as_meta_says_up_to_a_minute(sleeps: list[float]) -> No
         GraphThrottledError("slower", retry_after=900.0, code=80003),
         {"num_received": 1},
     )
-    assert replace_batch(graph, 5).result is BatchResult.SENT
+    assert replace_batch(graph, 5).result is ReplaceBatchResult.SENT
     assert sleeps == [7.0, 60.0]
 
 
@@ -221,17 +225,17 @@ def test_replace_errors_are_never_retried(sleeps: list[float]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("subcode", "result"), [(1870158, BatchResult.WINDOW_CLOSED), (1870147, BatchResult.SESSION_LOST)]
+    ("subcode", "result"), [(1870158, ReplaceBatchResult.WINDOW_CLOSED), (1870147, ReplaceBatchResult.SESSION_LOST)]
 )
 def test_replace_batch_reports_window_and_session_answers(
-    sleeps: list[float], subcode: int, result: BatchResult
+    sleeps: list[float], subcode: int, result: ReplaceBatchResult
 ) -> None:
     assert replace_batch(FakeGraph(replace_error(subcode)), 4) == Sent(result)
 
 
 def test_add_batch_posts_users_and_raises_fatal_errors(sleeps: list[float]) -> None:
     graph = FakeGraph({"num_received": 3, "num_invalid_entries": 1})
-    assert meta.send_add_batch(graph, AUDIENCE, SCHEMA, ROWS, lambda: 600.0) == Sent(BatchResult.SENT, 3, 1)
+    assert meta.send_add_batch(graph, AUDIENCE, SCHEMA, ROWS, lambda: 600.0) == Sent(ReplaceBatchResult.SENT, 3, 1)
     assert graph.calls[0][1] == f"{AUDIENCE}/users" and "session" not in graph.calls[0][2]
     with pytest.raises(AudienceBusy):
         meta.send_add_batch(FakeGraph(replace_error(1870145)), AUDIENCE, SCHEMA, ROWS, lambda: 600.0)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from leadloop.replace.errors import InvalidReplaceInput
-from leadloop.replace.request import CsvSource, LeadsSource, parse_request
+from leadloop.replace.request import LeadsSource, S3CsvSource, parse_request
 
 AUDIENCE = "238000000000001"
 
@@ -40,7 +40,7 @@ def test_mapping_keys_are_normalized_to_upper_case() -> None:
     request = parse_request(
         {"audience_id": AUDIENCE, "source": csv(mapping={"E-mail": " email ", "Phone": "Phone", "Id": "EXTERN_ID"})}
     )
-    assert isinstance(request.source, CsvSource)
+    assert isinstance(request.source, S3CsvSource)
     assert request.source.mapping == {"E-mail": "EMAIL", "Phone": "PHONE", "Id": "EXTERN_ID"}
     assert list(request.source.mapping) == ["E-mail", "Phone", "Id"]  # order gives the schema
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from leadloop.replace.meta import BatchResult, Sent
+from leadloop.replace.meta import ReplaceBatchResult, Sent
 from leadloop.replace.send import SendRound, send_chunks
 
 
@@ -18,7 +18,7 @@ class Recorder:
     def __init__(
         self,
         delay: float = 0.0,
-        results: dict[int, BatchResult] | None = None,
+        results: dict[int, ReplaceBatchResult] | None = None,
         hold: Callable[[int], object] | None = None,
     ) -> None:
         self.delay = delay
@@ -39,7 +39,7 @@ class Recorder:
             if self.hold is not None:
                 self.hold(number)
             time.sleep(self.delay)
-            return Sent(self.results.get(number, BatchResult.SENT), received=number * 10, invalid=number)
+            return Sent(self.results.get(number, ReplaceBatchResult.SENT), received=number * 10, invalid=number)
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -86,7 +86,7 @@ def test_no_room_at_all_starts_nothing() -> None:
     assert send.started == [] and result.sent == [] and result.stopped_early and result.last_taken == 0
 
 
-def _gated(stop_result: BatchResult) -> tuple[list[int], SendRound]:
+def _gated(stop_result: ReplaceBatchResult) -> tuple[list[int], SendRound]:
     """Chunk 3 answers ``stop_result`` at once; 2 and 4 finish only after that answer was handled."""
     handled = threading.Event()
     started: list[int] = []
@@ -96,7 +96,7 @@ def _gated(stop_result: BatchResult) -> tuple[list[int], SendRound]:
         if number == 3:
             return Sent(stop_result)
         assert handled.wait(5), "the round never handled chunk 3"
-        return Sent(BatchResult.SENT, received=number)
+        return Sent(ReplaceBatchResult.SENT, received=number)
 
     def progress(round_: SendRound) -> None:
         if round_.closed_out or round_.session_lost:
@@ -109,21 +109,21 @@ def _gated(stop_result: BatchResult) -> tuple[list[int], SendRound]:
 
 
 def test_window_closed_stops_new_starts_and_is_reported() -> None:
-    started, result = _gated(BatchResult.WINDOW_CLOSED)
+    started, result = _gated(ReplaceBatchResult.WINDOW_CLOSED)
     assert sorted(started) == [2, 3, 4]
     assert result.closed_out == [3] and sorted(result.sent) == [2, 4]
     assert result.last_taken == 4 and not result.session_lost and not result.stopped_early
 
 
 def test_session_lost_stops_new_starts_and_is_reported() -> None:
-    started, result = _gated(BatchResult.SESSION_LOST)
+    started, result = _gated(ReplaceBatchResult.SESSION_LOST)
     assert sorted(started) == [2, 3, 4]
     assert result.session_lost and result.closed_out == [] and sorted(result.sent) == [2, 4]
     assert result.last_taken == 4
 
 
 def test_window_closed_in_order_with_one_worker() -> None:
-    send = Recorder(results={4: BatchResult.WINDOW_CLOSED})
+    send = Recorder(results={4: ReplaceBatchResult.WINDOW_CLOSED})
     result = send_chunks(range(1, 9), send, concurrency=1, may_start=lambda: True, cumulative=True)
     assert send.started == [1, 2, 3, 4]
     assert result.sent == [1, 2, 3] and result.closed_out == [4] and result.last_taken == 4
@@ -133,7 +133,7 @@ def test_cumulative_counts_take_the_largest_answer() -> None:
     answers = {1: (100, 1), 2: (300, 5), 3: (200, 2)}
 
     def send(number: int) -> Sent:
-        return Sent(BatchResult.SENT, *answers[number])
+        return Sent(ReplaceBatchResult.SENT, *answers[number])
 
     result = send_chunks(range(1, 4), send, concurrency=2, may_start=lambda: True, cumulative=True)
     assert (result.received, result.invalid) == (300, 5)
@@ -154,7 +154,7 @@ def test_an_exception_in_a_send_propagates() -> None:
         started.append(number)
         if number == 2:
             raise RuntimeError("graph exploded")
-        return Sent(BatchResult.SENT)
+        return Sent(ReplaceBatchResult.SENT)
 
     with pytest.raises(RuntimeError, match="graph exploded"):
         send_chunks(range(1, 50), send, concurrency=1, may_start=lambda: True, cumulative=True)
@@ -178,7 +178,7 @@ def test_a_sent_chunk_is_counted_and_the_round_goes_on() -> None:
     # Given an empty round
     round_ = SendRound()
     # When Meta accepted chunk 2
-    ends = round_.add(2, Sent(BatchResult.SENT, received=20, invalid=1), cumulative=True)
+    ends = round_.add(2, Sent(ReplaceBatchResult.SENT, received=20, invalid=1), cumulative=True)
     # Then the round goes on with the chunk counted
     assert ends is False
     assert (round_.sent, round_.received, round_.invalid) == ([2], 20, 1)
@@ -186,9 +186,9 @@ def test_a_sent_chunk_is_counted_and_the_round_goes_on() -> None:
 
 @pytest.mark.parametrize(
     ("result", "closed_out", "session_lost"),
-    [(BatchResult.WINDOW_CLOSED, [5], False), (BatchResult.SESSION_LOST, [], True)],
+    [(ReplaceBatchResult.WINDOW_CLOSED, [5], False), (ReplaceBatchResult.SESSION_LOST, [], True)],
 )
-def test_a_refused_chunk_ends_the_round(result: BatchResult, closed_out: list[int], session_lost: bool) -> None:
+def test_a_refused_chunk_ends_the_round(result: ReplaceBatchResult, closed_out: list[int], session_lost: bool) -> None:
     # Given an empty round
     round_ = SendRound()
     # When Meta refused chunk 5

@@ -12,9 +12,9 @@ from leadloop.audience import hash_row
 from leadloop.replace import stage
 from leadloop.replace.pack import PackProgress, pack_slice
 from leadloop.replace.partition import PartitionWriter, partition_of, row_digest
-from leadloop.replace.sources import CsvSource
+from leadloop.replace.sources import S3CsvRows
 from leadloop.replace.stage import StageProgress, stage_slice
-from leadloop.replace.staging import StagingStore, decode_rows, encode_rows
+from leadloop.replace.staging_bucket import StagingStore, decode_rows, encode_rows
 from tests.support.moto_stack import UNIT_BUCKET as BUCKET
 
 RUN = "run-1"
@@ -42,8 +42,8 @@ def csv_key(s3: Any) -> str:
     return "people.csv"
 
 
-def csv_source(s3: Any, key: str, cursor: Any) -> CsvSource:
-    return CsvSource(s3, BUCKET, key, {"Id": "EXTERN_ID", "Email": "EMAIL"}, default_country=None, cursor=cursor)
+def csv_source(s3: Any, key: str, cursor: Any) -> S3CsvRows:
+    return S3CsvRows(s3, BUCKET, key, {"Id": "EXTERN_ID", "Email": "EMAIL"}, default_country=None, cursor=cursor)
 
 
 def objects(s3: Any, prefix: str) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.queues import OutgoingMessage
-from leadloop.uploader.outcomes import Policy
+from leadloop.uploader.call_outcomes import Policy
 from leadloop.uploader.service import UploaderDeps
 from tests.support.graph import FakeGraph, GraphCall
 

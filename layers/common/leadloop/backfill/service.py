@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphPage, GraphThrottledError
 from leadloop.leads.models import LEAD_FIELDS_PARAM, GraphLead
-from leadloop.leads.store import LeadSource, LeadStore
+from leadloop.leads.store import LeadOrigin, LeadStore
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.routing import FormRoute
 from leadloop.state.store import StateStore
@@ -217,7 +217,7 @@ def _store_page(page: GraphPage, route: FormRoute, form: FormReport, deps: Backf
             continue
         if lead.form_id is None:
             lead = lead.model_copy(update={"form_id": route.form_id})
-        if deps.store.save_fetched(lead, source=LeadSource.BACKFILL, now=int(deps.clock()), page_id=route.page_id):
+        if deps.store.save_fetched(lead, source=LeadOrigin.BACKFILL, now=int(deps.clock()), page_id=route.page_id):
             form.leads_inserted += 1
             logger.info(
                 "backfill stored a lead the webhook had not",

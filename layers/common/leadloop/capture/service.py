@@ -22,7 +22,7 @@ from leadloop.capture.messages import FetchRetryMessage
 from leadloop.graph import GraphAuthError, GraphClient, GraphError, GraphThrottledError
 from leadloop.leads.models import LeadNotification, LeadStatus
 from leadloop.leads.reader import LeadReadResult, read_leads
-from leadloop.leads.store import LeadSource, LeadStore, StoreError
+from leadloop.leads.store import LeadOrigin, LeadStore, StoreError
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MAX_DELAY_SECONDS, MessageQueue, OutgoingMessage, QueueError
 
@@ -71,7 +71,7 @@ def capture(notes: Sequence[LeadNotification], deps: CaptureDeps, *, deadline: f
         if result.lead is not None:
             try:
                 if deps.store.save_fetched(
-                    result.lead, source=LeadSource.WEBHOOK, now=int(deps.clock()), page_id=note.page_id
+                    result.lead, source=LeadOrigin.WEBHOOK, now=int(deps.clock()), page_id=note.page_id
                 ):
                     report.stored += 1
                 else:
@@ -137,7 +137,7 @@ def retry_fetches(received: Sequence[ReceivedRetry], deps: CaptureDeps, *, deadl
             try:
                 # False: another delivery or path stored it first; only a first store is a success.
                 if deps.store.save_fetched(
-                    result.lead, source=LeadSource.WEBHOOK, now=now, page_id=item.message.page_id
+                    result.lead, source=LeadOrigin.WEBHOOK, now=now, page_id=item.message.page_id
                 ):
                     metrics.add_metric(name="LeadFetchRetrySucceeded", unit=MetricUnit.Count, value=1)
             except StoreError:

@@ -30,7 +30,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-class LeadSource(StrEnum):
+class LeadOrigin(StrEnum):
+    """How a lead reached LeadsTable (stored as its ``source`` attribute, sent as events' ``origin``)."""
+
     WEBHOOK = "webhook"
     BACKFILL = "backfill"
 
@@ -65,7 +67,7 @@ class LeadStore:
         values: dict[str, Any] = {
             "status": LeadStatus.PENDING.value,
             "first_seen_at": now,
-            "source": LeadSource.WEBHOOK.value,
+            "source": LeadOrigin.WEBHOOK.value,
             "expires_at": created + self._retention,
             "created_time": created,
             "page_id": note.page_id,
@@ -85,7 +87,7 @@ class LeadStore:
         status = _deserializer.deserialize(response["Attributes"]["status"])
         return RecordedNotification(note.leadgen_id, LeadStatus(status))
 
-    def save_fetched(self, lead: GraphLead, *, source: LeadSource, now: int, page_id: str | None = None) -> bool:
+    def save_fetched(self, lead: GraphLead, *, source: LeadOrigin, now: int, page_id: str | None = None) -> bool:
         """Store the full lead unless it is already stored; True when this call stored it."""
         values: dict[str, Any] = {
             "status": LeadStatus.FETCHED.value,

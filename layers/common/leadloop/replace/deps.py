@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadloop.replace.meta import Graph
-from leadloop.replace.staging import StagingStore
+from leadloop.replace.staging_bucket import StagingStore
 from leadloop.routing import Routing
 from leadloop.rows.session import random_session_id
 from leadloop.settings import AudienceReplaceSettings

@@ -37,7 +37,7 @@ from leadloop import dated
 from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.replace.deps import ReplaceDeps
 from leadloop.replace.errors import InvalidReplaceInput
-from leadloop.replace.request import STARTED_BY, CsvSource, parse_request
+from leadloop.replace.request import STARTED_BY, S3CsvSource, parse_request
 from leadloop.routing import AudienceRoute
 from leadloop.validation import describe_problems
 
@@ -122,7 +122,7 @@ def plan(state: State, deps: ReplaceDeps, time_left: Callable[[], float]) -> Sta
 def _child_input(audience_id: str, route: AudienceRoute, day: date, *, dry_run: bool) -> dict[str, Any]:
     assert route.replace is not None
     source = route.replace.source
-    if isinstance(source, CsvSource) and dated.has_tokens(source.key):
+    if isinstance(source, S3CsvSource) and dated.has_tokens(source.key):
         source = source.model_copy(update={"key": dated.resolve_key(source.key, day)})
     document: dict[str, Any] = {"audience_id": audience_id, "source": source.model_dump(mode="json", exclude_none=True)}
     if route.replace.max_concurrency:

@@ -52,7 +52,7 @@ class Graph(Protocol):
     def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float | None = None) -> GraphResponse: ...
 
 
-class BatchResult(enum.Enum):
+class ReplaceBatchResult(enum.Enum):
     SENT = "sent"
     WINDOW_CLOSED = "window_closed"  # 1870158 / 1870159: what is left becomes overflow
     SESSION_LOST = "session_lost"  # 1870147: start again with a new session
@@ -60,7 +60,7 @@ class BatchResult(enum.Enum):
 
 @dataclass(frozen=True)
 class Sent:
-    result: BatchResult
+    result: ReplaceBatchResult
     received: int = 0
     invalid: int = 0
 
@@ -153,7 +153,7 @@ def send_replace_batch(
         )
     except GraphError as exc:
         return Sent(classify(exc, audience_id))
-    return Sent(BatchResult.SENT, *_numbers(answer.data))
+    return Sent(ReplaceBatchResult.SENT, *_numbers(answer.data))
 
 
 def send_add_batch(
@@ -166,7 +166,7 @@ def send_add_batch(
         )
     except GraphError as exc:
         raise _fatal(exc, audience_id) from None
-    return Sent(BatchResult.SENT, *_numbers(answer.data))
+    return Sent(ReplaceBatchResult.SENT, *_numbers(answer.data))
 
 
 def session_received(graph: Graph, audience_id: str, session_id: int) -> bool:
@@ -176,13 +176,13 @@ def session_received(graph: Graph, audience_id: str, session_id: int) -> bool:
     return any(str(s.get("session_id")) == str(session_id) for s in data or [] if isinstance(s, dict))
 
 
-def classify(exc: GraphError, audience_id: str) -> BatchResult:
+def classify(exc: GraphError, audience_id: str) -> ReplaceBatchResult:
     """What a failed replace batch means; raises for the errors that end or pause the replace."""
     if exc.code == REPLACE_CODE:
         if exc.subcode in (TIMED_OUT, FINISHED):
-            return BatchResult.WINDOW_CLOSED
+            return ReplaceBatchResult.WINDOW_CLOSED
         if exc.subcode == NO_FIRST_BATCH:
-            return BatchResult.SESSION_LOST
+            return ReplaceBatchResult.SESSION_LOST
     raise _fatal(exc, audience_id)
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from leadloop.replace.partition import PARTITIONS, row_digest
-from leadloop.replace.staging import Row, StagingStore
+from leadloop.replace.staging_bucket import Row, StagingStore
 
 PACK_RESERVE_SECONDS = 90.0
 

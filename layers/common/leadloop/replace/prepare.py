@@ -14,9 +14,8 @@ from leadloop.replace.errors import AudienceBusy, EmptySource, InvalidReplaceInp
 from leadloop.replace.history import next_wait
 from leadloop.replace.meta import ensure_replaceable, read_audience
 from leadloop.replace.pack import pack_slice
-from leadloop.replace.request import CsvSource as CsvSpec
-from leadloop.replace.request import ReplaceRequest, parse_request
-from leadloop.replace.sources import CsvSource, LeadSource, RowSource
+from leadloop.replace.request import ReplaceRequest, S3CsvSource, parse_request
+from leadloop.replace.sources import RowSource, S3CsvRows, StoredLeadRows
 from leadloop.replace.stage import stage_slice
 from leadloop.replace.state import (
     BeginInput,
@@ -51,7 +50,7 @@ def begin(state: BeginInput, deps: ReplaceDeps, time_left: Callable[[], float]) 
     # Fixed once: a cutoff recomputed per stage invocation would move while staging runs.
     since = now - since_days * 86400 if since_days else None
     schema = _source(request, deps, cursor=None, since=since).schema
-    if isinstance(request.source, CsvSpec):
+    if isinstance(request.source, S3CsvSource):
         _require_object(deps.s3, request.source)
     return ReplaceState(
         request=request,
@@ -70,7 +69,7 @@ def begin(state: BeginInput, deps: ReplaceDeps, time_left: Callable[[], float]) 
     )
 
 
-def _require_object(s3: Any, spec: CsvSpec) -> None:
+def _require_object(s3: Any, spec: S3CsvSource) -> None:
     """The CSV must exist and be ours to read now, so a wrong key never locks the audience."""
     try:
         s3.head_object(Bucket=spec.bucket, Key=spec.key)
@@ -154,12 +153,12 @@ def _source(
     request: ReplaceRequest, deps: ReplaceDeps, *, cursor: dict[str, Any] | None, since: int | None
 ) -> RowSource:
     spec = request.source
-    if isinstance(spec, CsvSpec):
-        return CsvSource(
+    if isinstance(spec, S3CsvSource):
+        return S3CsvRows(
             deps.s3, spec.bucket, spec.key, spec.mapping, default_country=spec.default_country, cursor=cursor
         )
     routes = _routes_for(request, deps)
-    return LeadSource(
+    return StoredLeadRows(
         deps.dynamodb,
         deps.settings.leads_table_name,
         routes,

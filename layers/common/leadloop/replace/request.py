@@ -16,10 +16,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadloop.replace.errors import InvalidReplaceInput
-from leadloop.routing import MAX_CONCURRENCY, CsvSource, LeadsSource
+from leadloop.routing import MAX_CONCURRENCY, LeadsSource, S3CsvSource
 from leadloop.validation import MetaId, describe_problems
 
-__all__ = ["MAX_CONCURRENCY", "STARTED_BY", "CsvSource", "LeadsSource", "ReplaceRequest", "parse_request"]
+__all__ = ["MAX_CONCURRENCY", "STARTED_BY", "LeadsSource", "ReplaceRequest", "S3CsvSource", "parse_request"]
 #: Step Functions' convention for a nested execution's input: the parent's execution ARN.
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 
@@ -28,7 +28,7 @@ class ReplaceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     audience_id: MetaId
-    source: Annotated[LeadsSource | CsvSource, Field(discriminator="type")]
+    source: Annotated[LeadsSource | S3CsvSource, Field(discriminator="type")]
     max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY)
     dry_run: bool = False
 

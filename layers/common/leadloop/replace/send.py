@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import cast
 
-from leadloop.replace.meta import BatchResult, Sent
+from leadloop.replace.meta import ReplaceBatchResult, Sent
 
 
 @dataclass
@@ -32,7 +32,7 @@ class SendRound:
 
     def add(self, number: int, outcome: Sent, *, cumulative: bool) -> bool:
         """Count one chunk's answer; True when it ends the round (window closed, session lost)."""
-        if outcome.result is BatchResult.SENT:
+        if outcome.result is ReplaceBatchResult.SENT:
             self.sent.append(number)
             if cumulative:
                 self.received = max(self.received, outcome.received)
@@ -41,7 +41,7 @@ class SendRound:
                 self.received += outcome.received
                 self.invalid += outcome.invalid
             return False
-        if outcome.result is BatchResult.WINDOW_CLOSED:
+        if outcome.result is ReplaceBatchResult.WINDOW_CLOSED:
             self.closed_out.append(number)
         else:
             self.session_lost = True

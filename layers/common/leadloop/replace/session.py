@@ -24,7 +24,7 @@ from leadloop.replace.history import next_wait
 from leadloop.replace.meta import (
     STATUS_REPLACE_FAILED,
     STATUS_REPLACING,
-    BatchResult,
+    ReplaceBatchResult,
     Sent,
     read_audience,
     send_add_batch,
@@ -50,7 +50,7 @@ def send_first(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float])
     attempted = deps.records.run(run.run_id).get("first_attempt")
     if attempted == session_id and session_received(graph, run.audience_id, session_id):
         logger.info("batch 1 reached Meta before a retry: not sending it again", extra={"session_id": session_id})
-        return _opened(state, deps, Sent(BatchResult.SENT))
+        return _opened(state, deps, Sent(ReplaceBatchResult.SENT))
     deps.records.note_run(run.run_id, {"first_attempt": session_id})
     rows = deps.staging(run.run_id).chunk(1)
     try:
@@ -76,7 +76,7 @@ def send_first(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float])
         send.attempts, send.waited, send.busy = attempts, waited + wait, True
         send.done, send.restart, send.wait_seconds = False, False, wait
         return state
-    if sent.result is not BatchResult.SENT:
+    if sent.result is not ReplaceBatchResult.SENT:
         raise ReplaceFailed(f"audience {run.audience_id}: Meta refused batch 1 ({sent.result.value})")
     return _opened(state, deps, sent)
 
@@ -199,7 +199,7 @@ def close(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float]) -> P
     """Send the closing batch: chunk N with ``last_batch_flag`` (N = 1 closed with batch 1)."""
     send = state.send
     if not send.closed:
-        if _send_closing_batch(state, deps, time_left) is BatchResult.SESSION_LOST:
+        if _send_closing_batch(state, deps, time_left) is ReplaceBatchResult.SESSION_LOST:
             send.restart = True
             return state
         send.closed = True
@@ -209,14 +209,14 @@ def close(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float]) -> P
     return state
 
 
-def _send_closing_batch(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float]) -> BatchResult:
+def _send_closing_batch(state: Packed, deps: ReplaceDeps, time_left: Callable[[], float]) -> ReplaceBatchResult:
     """Chunk N, while the window still takes it; what Meta did not take stays overflow."""
     run, send = state.run, state.send
     chunks = run.chunks
     hard_end = send.opened_at + deps.settings.replace_window_seconds - CLOSE_MARGIN_SECONDS
     if deps.clock() >= hard_end:
         send.overflow = chunkset.union(send.overflow, [chunks])
-        return BatchResult.WINDOW_CLOSED
+        return ReplaceBatchResult.WINDOW_CLOSED
     # Chunk N closes the session even when the margin has passed: if Meta refuses it
     # (1870158), it stays overflow and the session closes on its own at 90 minutes.
     sent = send_replace_batch(
@@ -230,12 +230,12 @@ def _send_closing_batch(state: Packed, deps: ReplaceDeps, time_left: Callable[[]
         estimated_total=state.pack.progress.rows_unique,
         time_left=time_left,
     )
-    if sent.result is BatchResult.SENT:
+    if sent.result is ReplaceBatchResult.SENT:
         send.calls += 1
         send.received = max(send.received, sent.received)
         send.invalid = max(send.invalid, sent.invalid)
         send.overflow = chunkset.without(send.overflow, chunks)
-    elif sent.result is not BatchResult.SESSION_LOST:
+    elif sent.result is not ReplaceBatchResult.SESSION_LOST:
         send.overflow = chunkset.union(send.overflow, [chunks])
     return sent.result
 

@@ -4,9 +4,9 @@ Both sources yield hashed payload rows (``HashedRow``) and can say, after any ro
 invocation must start (:meth:`cursor`). Cursors are small JSON documents that live in the
 state machine's state; they hold keys and byte offsets, never row data.
 
-* :class:`LeadSource` scans LeadsTable for FETCHED leads of the chosen forms (and age), each hashed
+* :class:`StoredLeadRows` scans LeadsTable for FETCHED leads of the chosen forms (and age), each hashed
   the way the LeadHasher hashes it for the audience (its form's route: field map, schema, LDU).
-* :class:`CsvSource` streams a CSV object from S3 (UTF-8, header row required), maps the named
+* :class:`S3CsvRows` streams a CSV object from S3 (UTF-8, header row required), maps the named
   columns to schema keys, and resumes at the byte offset where the last whole record ended. A quote
   that swallows the lines after it fails the replace as :class:`InvalidReplaceInput` (see the class).
 """
@@ -58,7 +58,7 @@ def common_schema(routes: Sequence[FormRoute], audience_id: str) -> list[str]:
     return list(schemas.pop())
 
 
-class LeadSource:
+class StoredLeadRows:
     """FETCHED leads of ``routes``' forms created at or after ``since`` (a paginated scan).
 
     The cursor is the key of the last lead read, so the next invocation scans on right after it: a
@@ -136,7 +136,7 @@ class LeadSource:
         return answer.get("Items", []), answer.get("LastEvaluatedKey")
 
 
-class CsvSource:
+class S3CsvRows:
     """A CSV object in S3, resumed at a byte offset; ``mapping`` is header → schema key.
 
     A stray quote turns the lines after it into one cell of one record, and a replace has no

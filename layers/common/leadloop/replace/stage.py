@@ -15,7 +15,7 @@ from typing import Any
 
 from leadloop.replace.partition import PART_BYTES, PARTITIONS, PartitionWriter
 from leadloop.replace.sources import RowSource
-from leadloop.replace.staging import StagingStore
+from leadloop.replace.staging_bucket import StagingStore
 from leadloop.rows.policy import identifies
 
 #: Seconds kept in hand to flush buffers and return.

@@ -8,7 +8,7 @@ from leadloop import aws
 from leadloop.graph import GraphClient
 from leadloop.graph.factory import graph_client_for
 from leadloop.replace.deps import ReplaceDeps
-from leadloop.replace.staging import StagingStore
+from leadloop.replace.staging_bucket import StagingStore
 from leadloop.routing import Routing, load_routing
 from leadloop.settings import AudienceReplaceSettings, load_settings
 from leadloop.state.replace_records import ReplaceRecords

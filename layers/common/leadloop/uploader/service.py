@@ -20,7 +20,7 @@ from leadloop.observability import MetricUnit, logger, metrics
 from leadloop.queues import MAX_DELAY_SECONDS, OutgoingMessage, QueueError
 from leadloop.state.errors import StateError
 from leadloop.uploader.batching import MAX_ROWS_PER_CALL, Call, Received, plan_calls
-from leadloop.uploader.outcomes import SENT, Kind, Outcome, Policy
+from leadloop.uploader.call_outcomes import SENT, CallOutcome, Kind, Policy
 from leadloop.uploader.reporting import AudienceCounts, emit_counts
 from leadloop.uploader.tails import hold_back_tails
 
@@ -76,7 +76,7 @@ def upload(
     ``cut``: Lambda ended the batch at its payload limit, so more rows wait on the queue and
     partial tail calls are left for the next batch (``tails``).
     """
-    fates: dict[str, Outcome] = {}
+    fates: dict[str, CallOutcome] = {}
     free = _defer_locked(received, deps, fates)
     if cut:
         free = _hold_back_tails(free, deps, fates)
@@ -85,14 +85,14 @@ def upload(
     return _settle(received, fates, deps)
 
 
-def _defer_locked(received: Sequence[Received], deps: UploaderDeps, fates: dict[str, Outcome]) -> list[Received]:
+def _defer_locked(received: Sequence[Received], deps: UploaderDeps, fates: dict[str, CallOutcome]) -> list[Received]:
     now = int(deps.clock())
     try:
         held = deps.locks.held_until({r.message.audience_id for r in received}, now)
     except StateError as exc:
         logger.warning("audience locks unreadable: the batch waits", extra={"error": str(exc)})
         for r in received:
-            fates[r.message_id] = Outcome(Kind.KEEP, LOCK_RECHECK_SECONDS // 5, str(exc))
+            fates[r.message_id] = CallOutcome(Kind.KEEP, LOCK_RECHECK_SECONDS // 5, str(exc))
         return []
     free: list[Received] = []
     for r in received:
@@ -101,17 +101,17 @@ def _defer_locked(received: Sequence[Received], deps: UploaderDeps, fates: dict[
             free.append(r)
             continue
         wait = max(30, min(LOCK_RECHECK_SECONDS, until - now))
-        fates[r.message_id] = Outcome(Kind.KEEP, wait, f"audience {r.message.audience_id} is locked by a replace")
+        fates[r.message_id] = CallOutcome(Kind.KEEP, wait, f"audience {r.message.audience_id} is locked by a replace")
     if held:
         metrics.add_metric(name="AudienceUploadDeferred", unit=MetricUnit.Count, value=len(received) - len(free))
         logger.info("replace in progress: uploads deferred", extra={"audience_ids": sorted(held)})
     return free
 
 
-def _hold_back_tails(free: list[Received], deps: UploaderDeps, fates: dict[str, Outcome]) -> list[Received]:
+def _hold_back_tails(free: list[Received], deps: UploaderDeps, fates: dict[str, CallOutcome]) -> list[Received]:
     send, wait = hold_back_tails(free, deps.max_rows)
     for r in wait:
-        fates[r.message_id] = Outcome(Kind.KEEP, 0, "rows wait to fill a later call")
+        fates[r.message_id] = CallOutcome(Kind.KEEP, 0, "rows wait to fill a later call")
     if wait:
         rows = sum(len(r.message.rows) for r in wait)
         metrics.add_metric(name="AudienceRowsHeldForFullCall", unit=MetricUnit.Count, value=rows)
@@ -122,7 +122,7 @@ def _hold_back_tails(free: list[Received], deps: UploaderDeps, fates: dict[str, 
 
 
 def _send(
-    calls: Sequence[Call], deps: UploaderDeps, fates: dict[str, Outcome], time_left: Callable[[], float]
+    calls: Sequence[Call], deps: UploaderDeps, fates: dict[str, CallOutcome], time_left: Callable[[], float]
 ) -> dict[str, AudienceCounts]:
     counts: dict[str, AudienceCounts] = defaultdict(AudienceCounts)
     stops = _Stops()
@@ -130,11 +130,11 @@ def _send(
     for call in calls:
         budget = time_left() - RESERVE_SECONDS
         if stops.everything is None and budget < min(deps.call_timeout, 5.0):
-            stops.everything = Outcome(Kind.KEEP, BUDGET_WAIT_SECONDS, "time budget spent before the call")
+            stops.everything = CallOutcome(Kind.KEEP, BUDGET_WAIT_SECONDS, "time budget spent before the call")
             logger.warning("time budget spent: remaining uploads return later")
         stopped = stops.for_call(call)
         if stopped is not None:
-            outcome = Outcome(Kind.KEEP, stopped.wait, stopped.reason)
+            outcome = CallOutcome(Kind.KEEP, stopped.wait, stopped.reason)
         else:
             graph = graph or deps.graph()
             outcome = _call(graph, call, min(deps.call_timeout, budget), deps.policy, counts)
@@ -152,13 +152,13 @@ class _Stops:
     audience's siblings could lengthen the block Meta imposed.
     """
 
-    everything: Outcome | None = None
-    accounts: dict[str, Outcome] = field(default_factory=dict)
+    everything: CallOutcome | None = None
+    accounts: dict[str, CallOutcome] = field(default_factory=dict)
 
-    def for_call(self, call: Call) -> Outcome | None:
+    def for_call(self, call: Call) -> CallOutcome | None:
         return self.everything or self.accounts.get(call.key.account_id or "")
 
-    def note(self, call: Call, outcome: Outcome) -> None:
+    def note(self, call: Call, outcome: CallOutcome) -> None:
         if not outcome.stop_calls:
             return
         if outcome.account_scoped and call.key.account_id:
@@ -168,7 +168,9 @@ class _Stops:
             self.everything = outcome
 
 
-def _call(graph: UsersApi, call: Call, timeout: float, policy: Policy, counts: dict[str, AudienceCounts]) -> Outcome:
+def _call(
+    graph: UsersApi, call: Call, timeout: float, policy: Policy, counts: dict[str, AudienceCounts]
+) -> CallOutcome:
     audience = call.key.audience_id
     log = {
         "audience_id": audience,
@@ -207,7 +209,7 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _settle(received: Sequence[Received], fates: Mapping[str, Outcome], deps: UploaderDeps) -> set[str]:
+def _settle(received: Sequence[Received], fates: Mapping[str, CallOutcome], deps: UploaderDeps) -> set[str]:
     """Park, re-queue or hide each message as its outcome says; returns the failures."""
     failed: set[str] = set()
     hide: dict[str, int] = {}
@@ -245,7 +247,7 @@ def _park(r: Received, reason: str, deps: UploaderDeps) -> bool:
     return True
 
 
-def _requeue(r: Received, fate: Outcome, deps: UploaderDeps) -> bool:
+def _requeue(r: Received, fate: CallOutcome, deps: UploaderDeps) -> bool:
     """Send a fresh copy (receive count 1) and acknowledge this one; False if that failed."""
     copy = OutgoingMessage(r.body or r.message.body(), min(MAX_DELAY_SECONDS, fate.wait), fate.reason)
     try:

@@ -14,7 +14,7 @@ from leadloop.graph.factory import graph_client_for
 from leadloop.queues import MessageQueue
 from leadloop.settings import AudienceUploaderSettings, load_settings
 from leadloop.state.locks import AudienceLocks
-from leadloop.uploader.outcomes import Policy
+from leadloop.uploader.call_outcomes import Policy
 from leadloop.uploader.service import UploaderDeps
 from leadloop.uploader.visibility import VisibilityChanger
 

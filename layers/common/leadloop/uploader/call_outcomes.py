@@ -28,7 +28,7 @@ class Kind(enum.IntEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CallOutcome:
     kind: Kind
     #: Seconds to hide the message before SQS hands it back (RETRY computes its own backoff).
     wait: int = 0
@@ -38,15 +38,15 @@ class Outcome:
     #: With ``stop_calls``: stop only calls for the same ad account (a BUC limit), not every call.
     account_scoped: bool = False
 
-    def merge(self, other: Outcome) -> Outcome:
+    def merge(self, other: CallOutcome) -> CallOutcome:
         """The outcome of a message two calls decided (the stronger kind, the longer wait)."""
         first, second = (self, other) if self.kind >= other.kind else (other, self)
         if first.kind == second.kind:
-            return Outcome(first.kind, max(first.wait, second.wait), first.reason or second.reason)
-        return Outcome(first.kind, first.wait, first.reason)
+            return CallOutcome(first.kind, max(first.wait, second.wait), first.reason or second.reason)
+        return CallOutcome(first.kind, first.wait, first.reason)
 
 
-SENT = Outcome(Kind.SENT)
+SENT = CallOutcome(Kind.SENT)
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,18 @@ class Policy:
     max_throttle_wait: int = 3600
     auth_delay: int = 1800
 
-    def for_error(self, error: GraphError, audience_id: str) -> Outcome:
+    def for_error(self, error: GraphError, audience_id: str) -> CallOutcome:
         reason = f"audience {audience_id}: {error.describe()}"
         if isinstance(error, GraphThrottledError):
             wait = max(1, min(self.max_throttle_wait, int(error.retry_after)))
             per_account = error.code in ACCOUNT_THROTTLE_CODES
-            return Outcome(Kind.KEEP, wait, reason, stop_calls=True, account_scoped=per_account)
+            return CallOutcome(Kind.KEEP, wait, reason, stop_calls=True, account_scoped=per_account)
         if isinstance(error, GraphAuthError):
             # Every later call carries the same token: stop, keep everything, alert.
-            return Outcome(Kind.KEEP, self.auth_delay, reason, stop_calls=True)
+            return CallOutcome(Kind.KEEP, self.auth_delay, reason, stop_calls=True)
         if error.retryable:
-            return Outcome(Kind.RETRY, 0, reason)
-        return Outcome(Kind.DEAD, 0, reason)
+            return CallOutcome(Kind.RETRY, 0, reason)
+        return CallOutcome(Kind.DEAD, 0, reason)
 
     def retry_delay(self, receive_count: int) -> int:
         """Exponential backoff with jitter on the message's receive count."""
