@@ -7,8 +7,7 @@ import subprocess
 from pathlib import Path
 
 from leadloop_cli.preflight.samtarget import target_options
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.support.template import REPO_ROOT
 
 
 def test_samconfig_gives_routing_backup_the_stack_sam_deploys(tmp_path: Path):
