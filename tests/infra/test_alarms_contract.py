@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tests.support.template import CfnTemplate
-
-
-def _target(value: Any) -> str | None:
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            return str(value["Fn::GetAtt"][0])
-    return None
+from tests.support.template import CfnTemplate
 
 
 def _alarms(template: CfnTemplate) -> list[dict[str, Any]]:
@@ -27,12 +17,12 @@ def _watches(alarm: dict[str, Any], namespace: str, metric: str) -> list[str]:
     """The logical ids an alarm's dimensions point at, when it watches ``namespace``/``metric``."""
     if alarm.get("Namespace") != namespace or alarm.get("MetricName") != metric:
         return []
-    return [t for d in alarm.get("Dimensions", []) if (t := _target(d["Value"]))]
+    return [t for d in alarm.get("Dimensions", []) if (t := CfnTemplate.target(d["Value"]))]
 
 
 def test_every_dead_letter_queue_has_a_depth_alarm(template: CfnTemplate):
     dlqs = {
-        _target(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        CfnTemplate.target(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
         for q in template.of_type("AWS::SQS::Queue").values()
         if "RedrivePolicy" in q.get("Properties", {})
     } | {lid for lid in template.of_type("AWS::SQS::Queue") if lid.endswith("DLQ")}

@@ -6,9 +6,14 @@ deployed one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import boto3
+from moto import mock_aws
 
 from leadloop_cli.devstack.cfn_yaml import load_template_file
 
@@ -49,3 +54,12 @@ def create_state_table(client: Any, name: str, template: Path = TEMPLATE) -> Non
     ttl = state_table_ttl(template)
     if ttl is not None:
         client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+
+
+@contextlib.contextmanager
+def moto_state_table(name: str) -> Iterator[Any]:
+    """A DynamoDB client on moto with StateTable created as ``name``, for a test fixture to yield."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_state_table(client, name)
+        yield client

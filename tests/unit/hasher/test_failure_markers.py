@@ -20,7 +20,7 @@ from leadloop.rows.audience_rows import AudienceRow, GroupKey
 from leadloop.state.errors import StateError
 from leadloop.state.keys import hasher_failed
 from leadloop.state.markers import TTL_SECONDS, FailedRecord, FailureMarkers
-from tests.unit.state_table import create_state_table
+from tests.unit.state_table import moto_state_table
 
 TABLE = "state"
 NOW = 1_800_000_000
@@ -37,9 +37,7 @@ def removal(lead: str, audience: str = "111") -> AudienceRow:
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE) as client:
         yield client
 
 

@@ -6,16 +6,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from leadloop.health.findings import Finding, Report, Status
 from leadloop.health.service import health_record, record
 from leadloop.state.errors import StateError
 from leadloop.state.health_records import HISTORY_SECONDS, HealthRecords
 from tests.unit.health.fakes import NOW, FakeAlerts, Rig
-from tests.unit.state_table import create_state_table
+from tests.unit.state_table import moto_state_table
 
 TABLE = "state"
 FAIL = Finding("token", Status.FAIL, "page 111", "the token has expired", "issue a new token")
@@ -25,9 +23,7 @@ OK = Finding("lead_read", Status.OK, "form 1001", "leads can be read")
 
 @pytest.fixture(scope="module")
 def ddb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE) as client:
         yield client
 
 

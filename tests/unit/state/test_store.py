@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from leadloop.state.errors import StateError
 from leadloop.state.store import StateStore
-from tests.unit.state_table import create_state_table
+from tests.unit.state_table import moto_state_table
 
 TABLE = "state"
 NOW = 1_700_000_000
@@ -20,9 +18,7 @@ DAY = 86400
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_state_table(client, TABLE)
+    with moto_state_table(TABLE) as client:
         yield client
 
 
