@@ -8,7 +8,6 @@
 - ``memory``: in-memory LeadsTable, StateTable and SQS queues, as the services use them.
 - ``graphsim``: the Graph simulator's seed ids, a signed HTTP client for it, a webhook receiver.
 - ``cli``: ``leadloop dev up`` as a user starts it, and operator commands against it.
-- ``work_units``: how ``make test`` spreads the modules over pytest-xdist's processes.
 
 Helpers used by one suite only stay beside it in a ``*_support.py`` or ``fakes.py`` module.
 """
