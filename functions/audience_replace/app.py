@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadloop.batch.deadline import time_left
 from leadloop.observability import logger, metrics
 from leadloop.replace import tasks, wiring
 
@@ -13,4 +14,4 @@ from leadloop.replace import tasks, wiring
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return tasks.run_task(event, wiring.replace_deps(), lambda: context.get_remaining_time_in_millis() / 1000.0)
+    return tasks.run_task(event, wiring.replace_deps(), time_left(context))

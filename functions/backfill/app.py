@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from leadloop.backfill import wiring
 from leadloop.backfill.request import BackfillRequest
 from leadloop.backfill.service import backfill
+from leadloop.batch.deadline import time_left
 from leadloop.observability import logger, metrics
 
 
@@ -29,7 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         routes,
         wiring.backfill_deps(),
         since=request.since_epoch(),
-        time_left=lambda: context.get_remaining_time_in_millis() / 1000.0,
+        time_left=time_left(context),
     )
     answer = report.as_dict()
     if unknown:
