@@ -121,6 +121,24 @@ def call(url: str, retry: RetryPolicy, event_id: str = "e-1") -> ApiDestinationC
     )
 
 
+def deliver_one(
+    delivery: Callable[..., tuple[ApiDestinationDelivery, FakeSqs]],
+    endpoint: Endpoint,
+    retry: RetryPolicy,
+    *,
+    wait: float = 30.0,
+    **options: Any,
+) -> tuple[ApiDestinationDelivery, FakeSqs]:
+    """Send one event to ``endpoint`` and wait until nothing is left to do; the endpoint is closed after."""
+    try:
+        running, sqs = delivery(**options)
+        running.submit(call(endpoint.url, retry))
+        assert running.wait_idle(wait)
+    finally:
+        endpoint.close()
+    return running, sqs
+
+
 def dead_letter(sqs: FakeSqs) -> dict[str, str]:
     [message] = sqs.sent
     return {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
@@ -128,12 +146,7 @@ def dead_letter(sqs: FakeSqs) -> dict[str, str]:
 
 def test_a_timeout_is_retried_then_dead_lettered_as_a_timeout(delivery: Any) -> None:
     endpoint = Endpoint(lambda n: (200, {}, 2.0))
-    try:
-        running, sqs = delivery(timeout=0.2)
-        running.submit(call(endpoint.url, RetryPolicy(maximum_retry_attempts=1)))
-        assert running.wait_idle(30)
-    finally:
-        endpoint.close()
+    running, sqs = deliver_one(delivery, endpoint, RetryPolicy(maximum_retry_attempts=1), timeout=0.2)
     found = dead_letter(sqs)
     assert found["ERROR_CODE"] == "TIMEOUT" and found["RETRY_ATTEMPTS"] == "1"
     assert found["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
@@ -154,12 +167,7 @@ def test_an_unreachable_endpoint_is_retried(delivery: Any) -> None:
 
 def test_a_negative_retry_after_stops_the_retries(delivery: Any) -> None:
     endpoint = Endpoint(lambda n: (429, {"Retry-After": "-1"}, 0.0))
-    try:
-        running, sqs = delivery()
-        running.submit(call(endpoint.url, RetryPolicy()))
-        assert running.wait_idle(30)
-    finally:
-        endpoint.close()
+    _, sqs = deliver_one(delivery, endpoint, RetryPolicy())
     assert endpoint.count == 1
     found = dead_letter(sqs)
     assert (
@@ -169,12 +177,7 @@ def test_a_negative_retry_after_stops_the_retries(delivery: Any) -> None:
 
 def test_retries_end_when_the_event_would_outlive_its_maximum_age(delivery: Any) -> None:
     endpoint = Endpoint(lambda n: (503, {}, 0.0))
-    try:
-        running, sqs = delivery()
-        running.submit(call(endpoint.url, RetryPolicy(maximum_retry_attempts=185, maximum_event_age=60)))
-        assert running.wait_idle(60)
-    finally:
-        endpoint.close()
+    _, sqs = deliver_one(delivery, endpoint, RetryPolicy(maximum_retry_attempts=185, maximum_event_age=60), wait=60)
     found = dead_letter(sqs)
     assert found["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
     assert int(found["RETRY_ATTEMPTS"]) == endpoint.count - 1 < 185
@@ -182,23 +185,13 @@ def test_retries_end_when_the_event_would_outlive_its_maximum_age(delivery: Any)
 
 def test_a_redirect_is_an_answer_not_followed_and_not_retried(delivery: Any) -> None:
     endpoint = Endpoint(lambda n: (302, {"Location": "https://elsewhere.example/"}, 0.0))
-    try:
-        running, sqs = delivery()
-        running.submit(call(endpoint.url, RetryPolicy()))
-        assert running.wait_idle(30)
-    finally:
-        endpoint.close()
+    _, sqs = deliver_one(delivery, endpoint, RetryPolicy())
     assert endpoint.count == 1 and "302" in dead_letter(sqs)["ERROR_MESSAGE"]
 
 
 def test_a_queue_that_does_not_admit_eventbridge_gets_nothing(delivery: Any) -> None:
     endpoint = Endpoint(lambda n: (400, {}, 0.0))
-    try:
-        running, sqs = delivery(policy=None)
-        running.submit(call(endpoint.url, RetryPolicy()))
-        assert running.wait_idle(30)
-    finally:
-        endpoint.close()
+    running, sqs = deliver_one(delivery, endpoint, RetryPolicy(), policy=None)
     assert sqs.sent == []
     [outcome] = running.outcomes
     assert outcome.result == "dropped" and "InvocationsFailedToBeSentToDLQ" in str(outcome.reason)
